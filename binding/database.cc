@@ -1,0 +1,547 @@
+#include "database.h"
+
+#include <errno.h>
+#include <sys/stat.h>
+
+#include <cstring>
+
+#include "addon_data.h"
+#include "errors.h"
+#include "iterator.h"
+#include "lifecycle_workers.h"
+#include "log_sync_worker.h"
+#include "read_view.h"
+#include "snapshot.h"
+#include "sophia.h"
+
+namespace sophia_level {
+
+namespace {
+
+const napi_type_tag kDatabaseTag = {0x3f4e5d6c7b8a9f01ULL, 0x1a2b3c4d5e6f7081ULL};
+
+// Operation kinds in the flat array that batch() takes; keep in sync with
+// index.ts.
+constexpr uint32_t kBatchPut = 0;
+constexpr uint32_t kBatchDel = 1;
+
+std::string SizeMessage(const char* what, size_t size, size_t limit) {
+  return std::string(what) + " is " + std::to_string(size) + " bytes, more than the limit of " +
+         std::to_string(limit) + " bytes";
+}
+
+bool MakeDirectories(const std::string& path, std::string* message) {
+  for (size_t end = path.find('/', 1);; end = path.find('/', end + 1)) {
+    std::string part = path.substr(0, end);
+    if (mkdir(part.c_str(), 0755) != 0 && errno != EEXIST) {
+      *message = "cannot create " + part + ": " + strerror(errno);
+      return false;
+    }
+    if (end == std::string::npos) return true;
+  }
+}
+
+bool CheckKeySize(Napi::Env env, const ByteView& key) {
+  if (key.size() <= kMaxKeySize) return true;
+  ThrowCodeError(env, kKeyTooLarge, SizeMessage("Key", key.size(), kMaxKeySize));
+  return false;
+}
+
+}  // namespace
+
+Napi::Function Database::DefineClass(Napi::Env env) {
+  return ObjectWrap<Database>::DefineClass(env, "Database",
+                                           {
+                                               InstanceMethod<&Database::Open>("open"),
+                                               InstanceMethod<&Database::Close>("close"),
+                                               InstanceMethod<&Database::Put>("put"),
+                                               InstanceMethod<&Database::Del>("del"),
+                                               InstanceMethod<&Database::Get>("get"),
+                                               InstanceMethod<&Database::GetMany>("getMany"),
+                                               InstanceMethod<&Database::Has>("has"),
+                                               InstanceMethod<&Database::HasMany>("hasMany"),
+                                               InstanceMethod<&Database::Batch>("batch"),
+                                               InstanceMethod<&Database::SyncLog>("syncLog"),
+                                               InstanceMethod<&Database::NewIterator>("iterator"),
+                                               InstanceMethod<&Database::NewSnapshot>("snapshot"),
+                                           });
+}
+
+Database* Database::FromValue(Napi::Env env, Napi::Value value) {
+  if (!value.IsObject()) return nullptr;
+  bool tagged = false;
+  napi_check_object_type_tag(env, value, &kDatabaseTag, &tagged);
+  return tagged ? Database::Unwrap(value.As<Napi::Object>()) : nullptr;
+}
+
+Database::Database(const Napi::CallbackInfo& info) : ObjectWrap<Database>(info) {
+  napi_type_tag_object(info.Env(), info.This(), &kDatabaseTag);
+}
+
+Database::~Database() {
+  // Only reached when the environment is torn down or the database was
+  // closed; either way Sophia's handles are gone, but iterators and
+  // snapshots may still point at us.
+  ReleaseResources();
+}
+
+bool Database::CheckOpen(Napi::Env env) {
+  if (state_ == State::kOpen) return true;
+  ThrowCodeError(env, "LEVEL_DATABASE_NOT_OPEN", "Database is not open");
+  return false;
+}
+
+void Database::ThrowSophiaError(Napi::Env env, const std::string& what) {
+  std::string message = LastSophiaError(sophia_env_);
+  known_errors_ = sp_getint(sophia_env_, "sophia.errors");
+  if (message.empty()) {
+    ThrowCodeError(env, kSophiaError, what);
+  } else {
+    ThrowCodeError(env, CodeForSophiaMessage(message), what + ": " + message);
+  }
+}
+
+bool Database::FailedSinceLastCheck(Napi::Env env, const std::string& what) {
+  // Sophia answers NULL both for "not found" and for failures; its error
+  // counter tells them apart. Reading it costs a configuration walk, so only
+  // NULL answers pay for it.
+  if (sp_getint(sophia_env_, "sophia.errors") == known_errors_) return false;
+  ThrowSophiaError(env, what);
+  return true;
+}
+
+void* Database::NewKeyDocument(Napi::Env env, const ByteView& key) {
+  if (!CheckKeySize(env, key)) return nullptr;
+  void* document = sp_document(sophia_db_);
+  if (document == nullptr) {
+    ThrowSophiaError(env, "cannot create a document");
+    return nullptr;
+  }
+  if (sp_setstring(document, "key", key.field_data(), static_cast<int>(key.size())) != 0) {
+    sp_destroy(document);
+    ThrowSophiaError(env, "cannot set the key");
+    return nullptr;
+  }
+  return document;
+}
+
+bool Database::SetValue(Napi::Env env, void* document, const ByteView& value) {
+  if (value.size() > kMaxValueSize) {
+    ThrowCodeError(env, kValueTooLarge, SizeMessage("Value", value.size(), kMaxValueSize));
+    return false;
+  }
+  // A failed field write would still let sp_set store the row with an empty
+  // value, so every answer is checked.
+  if (sp_setstring(document, "value", value.field_data(), static_cast<int>(value.size())) != 0) {
+    ThrowSophiaError(env, "cannot set the value");
+    return false;
+  }
+  return true;
+}
+
+void* Database::ReadKey(Napi::Env env, const ByteView& key, ReadView* view) {
+  void* document = NewKeyDocument(env, key);
+  if (document == nullptr) return nullptr;
+  if (view == nullptr) {
+    void* result = sp_get(sophia_db_, document);
+    if (result == nullptr) FailedSinceLastCheck(env, "cannot read");
+    return result;
+  }
+  // Cursors have no exact-match order: seek to the first key at or after
+  // this one and see whether it is the one.
+  if (sp_setstring(document, "order", ">=", 2) != 0) {
+    sp_destroy(document);
+    ThrowSophiaError(env, "cannot set the order");
+    return nullptr;
+  }
+  void* result = sp_get(view->cursor(), document);
+  if (result == nullptr) {
+    FailedSinceLastCheck(env, "cannot read");
+    return nullptr;
+  }
+  int size = 0;
+  const char* found = static_cast<const char*>(sp_getstring(result, "key", &size));
+  if (CompareBytes(found, static_cast<size_t>(size), key.data(), key.size()) != 0) {
+    sp_destroy(result);
+    return nullptr;
+  }
+  return result;
+}
+
+Napi::Value Database::ValueOf(Napi::Env env, void* document, bool as_buffer) {
+  int size = 0;
+  const char* value = static_cast<const char*>(sp_getstring(document, "value", &size));
+  if (value == nullptr) size = 0;
+  Napi::Value result = as_buffer ? Napi::Buffer<char>::Copy(env, size == 0 ? "" : value, size).As<Napi::Value>()
+                                 : Napi::String::New(env, size == 0 ? "" : value, size).As<Napi::Value>();
+  sp_destroy(document);
+  return result;
+}
+
+bool Database::ReadSnapshotArgument(Napi::Env env, Napi::Value value, ReadView** view) {
+  *view = nullptr;
+  if (value.IsUndefined() || value.IsNull()) return true;
+  Snapshot* snapshot = Snapshot::FromValue(env, value);
+  if (snapshot == nullptr) {
+    ThrowTypeError(env, "The snapshot option must be a snapshot of this database");
+    return false;
+  }
+  if (snapshot->view() == nullptr) {
+    ThrowCodeError(env, "LEVEL_SNAPSHOT_NOT_OPEN", "Snapshot is not open");
+    return false;
+  }
+  *view = snapshot->view();
+  return true;
+}
+
+bool Database::Write(Napi::Env env, void* target, bool is_put, napi_value key, napi_value value) {
+  if (!key_.Read(env, key, "Key")) return false;
+  if (is_put && !value_.Read(env, value, "Value")) return false;
+  void* document = NewKeyDocument(env, key_);
+  if (document == nullptr) return false;
+  if (is_put && !SetValue(env, document, value_)) {
+    sp_destroy(document);
+    return false;
+  }
+  // Both consume the document, whatever they answer.
+  int rc = is_put ? sp_set(target, document) : sp_delete(target, document);
+  if (rc == 0) return true;
+  if (rc == 1) {
+    ThrowCodeError(env, kTransactionLocked, "Key is written by a transaction that has not committed yet");
+  } else {
+    ThrowSophiaError(env, is_put ? "cannot put" : "cannot delete");
+  }
+  return false;
+}
+
+bool Database::Commit(Napi::Env env, void* transaction) {
+  switch (sp_commit(transaction)) {
+    case 0:
+      return true;
+    case 1:
+      // Sophia rolled back and freed the transaction.
+      ThrowCodeError(env, kTransactionConflict, "Transaction conflicts with a concurrent write and was rolled back");
+      return false;
+    case 2:
+      sp_destroy(transaction);
+      ThrowCodeError(env, kTransactionLocked, "Key is written by a transaction that has not committed yet");
+      return false;
+    default:
+      // After a log write error Sophia has freed the transaction; after
+      // "environment not online" it has not, and it is left to sp_destroy(env)
+      // rather than risk a double free.
+      ThrowSophiaError(env, "cannot commit");
+      return false;
+  }
+}
+
+Napi::Value Database::Open(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (state_ != State::kClosed) {
+    ThrowCodeError(env, "LEVEL_DATABASE_NOT_CLOSED", "Database is not closed");
+    return env.Undefined();
+  }
+  if (!info[0].IsString() || !info[1].IsObject()) {
+    ThrowTypeError(env, "open(location, options) takes a string and an object");
+    return env.Undefined();
+  }
+  Napi::Object options = info[1].As<Napi::Object>();
+  OpenOptions settings;
+  settings.location = info[0].As<Napi::String>().Utf8Value();
+  settings.create_if_missing = options.Get("createIfMissing").ToBoolean();
+  settings.error_if_exists = options.Get("errorIfExists").ToBoolean();
+  settings.threads = options.Get("threads").As<Napi::Number>().Int64Value();
+  if (env.IsExceptionPending()) return env.Undefined();
+  state_ = State::kOpening;
+  AddCleanupHook(env);
+  // Held until close so that a database nobody refers to any more is not
+  // collected while open.
+  Ref();
+  OpenWorker* worker = new OpenWorker(env, this, settings);
+  Napi::Promise promise = worker->promise();
+  worker->Queue();
+  return promise;
+}
+
+bool Database::OpenEnvironment(const OpenOptions& options, std::string* code, std::string* message) {
+  if (torn_down_) {
+    *code = "LEVEL_DATABASE_NOT_OPEN";
+    *message = "environment is shutting down";
+    return false;
+  }
+  if (!PrepareLocation(options, code, message)) return false;
+  switch (lock_.Lock(options.location)) {
+    case DirectoryLock::Result::kLocked:
+      break;
+    case DirectoryLock::Result::kHeldElsewhere:
+      *code = "LEVEL_LOCKED";
+      *message = "Database at " + options.location + " is locked: it is open in another instance or process";
+      return false;
+    case DirectoryLock::Result::kFailed:
+      *code = "LEVEL_IO_ERROR";
+      *message = lock_.error();
+      return false;
+  }
+  log_directory_ = options.location + "/log";
+  void* env = sp_env();
+  if (env == nullptr) {
+    lock_.Unlock();
+    *code = kSophiaError;
+    *message = "cannot create a Sophia environment";
+    return false;
+  }
+  int rc = sp_setstring(env, "sophia.path", options.location.c_str(), 0);
+  rc |= sp_setint(env, "scheduler.threads", options.threads);
+  rc |= sp_setstring(env, "log.path", log_directory_.c_str(), 0);
+  rc |= sp_setstring(env, "db", kDatabaseName, 0);
+  std::string prefix = "db." + std::string(kDatabaseName);
+  rc |= sp_setint(env, (prefix + ".limit.field").c_str(), static_cast<int64_t>(kMaxValueSize));
+  if (rc == 0) rc = sp_open(env);
+  if (rc != 0) {
+    *message = LastSophiaError(env);
+    *code = CodeForSophiaMessage(*message);
+    sp_destroy(env);
+    lock_.Unlock();
+    return false;
+  }
+  sophia_env_ = env;
+  sophia_db_ = sp_getobject(env, prefix.c_str());
+  known_errors_ = sp_getint(env, "sophia.errors");
+  return true;
+}
+
+bool Database::PrepareLocation(const OpenOptions& options, std::string* code, std::string* message) {
+  const std::string& location = options.location;
+  struct stat info;
+  if (stat(location.c_str(), &info) != 0) {
+    if (!options.create_if_missing) {
+      *code = kDatabaseMissing;
+      *message = "Database at " + location + " does not exist (createIfMissing is false)";
+      return false;
+    }
+    if (!MakeDirectories(location, message)) {
+      *code = "LEVEL_IO_ERROR";
+      return false;
+    }
+  } else if (!S_ISDIR(info.st_mode)) {
+    *code = "LEVEL_IO_ERROR";
+    *message = "Location " + location + " is not a directory";
+    return false;
+  }
+  bool exists = stat((location + "/log").c_str(), &info) == 0 ||
+                stat((location + "/" + kDatabaseName).c_str(), &info) == 0;
+  if (!exists && !options.create_if_missing) {
+    *code = kDatabaseMissing;
+    *message = "Database at " + location + " does not exist (createIfMissing is false)";
+    return false;
+  }
+  if (exists && options.error_if_exists) {
+    *code = kDatabaseExists;
+    *message = "Database at " + location + " exists (errorIfExists is true)";
+    return false;
+  }
+  return true;
+}
+
+void Database::DestroyEnvironment() {
+  if (sophia_env_ != nullptr) {
+    // sp_destroy(env) takes no lock of its own; nothing else may be inside
+    // Sophia now (see ReleaseResources and the callers).
+    sp_destroy(sophia_env_);
+    sophia_env_ = nullptr;
+    sophia_db_ = nullptr;
+  }
+  lock_.Unlock();
+}
+
+void Database::ReleaseResources() {
+  while (!iterators_.empty()) (*iterators_.begin())->Detach();
+  while (!snapshots_.empty()) (*snapshots_.begin())->Detach();
+  for (ReadView* view : views_) view->Invalidate();
+  views_.clear();
+}
+
+Napi::Value Database::Close(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto deferred = std::make_unique<Napi::Promise::Deferred>(env);
+  Napi::Promise promise = deferred->Promise();
+  if (state_ != State::kOpen) {
+    deferred->Resolve(env.Undefined());
+    return promise;
+  }
+  state_ = State::kClosing;
+  waiting_close_ = std::move(deferred);
+  if (pending_work_ == 0) StartClose(env);
+  return promise;
+}
+
+void Database::StartClose(Napi::Env env) {
+  ReleaseResources();
+  (new CloseWorker(env, this, std::move(waiting_close_)))->Queue();
+}
+
+void Database::Closed() {
+  state_ = State::kClosed;
+  RemoveCleanupHook(Env());
+  Unref();
+}
+
+void Database::WorkFinished(Napi::Env env) {
+  if (--pending_work_ == 0 && state_ == State::kClosing && waiting_close_) StartClose(env);
+}
+
+void Database::CleanupHook(void* arg) {
+  // The environment (process or worker thread) is going away: do what close()
+  // does, synchronously.
+  Database* database = static_cast<Database*>(arg);
+  std::lock_guard<std::mutex> guard(database->lifecycle_mutex_);
+  database->torn_down_ = true;
+  database->cleanup_hook_added_ = false;
+  database->ReleaseResources();
+  database->DestroyEnvironment();
+  database->state_ = State::kClosed;
+}
+
+// Added when opening starts and removed once closed, so that the hook also
+// waits for an open or close running on the thread pool.
+void Database::AddCleanupHook(Napi::Env env) {
+  napi_add_env_cleanup_hook(env, CleanupHook, this);
+  cleanup_hook_added_ = true;
+}
+
+void Database::RemoveCleanupHook(Napi::Env env) {
+  if (!cleanup_hook_added_) return;
+  napi_remove_env_cleanup_hook(env, CleanupHook, this);
+  cleanup_hook_added_ = false;
+}
+
+Napi::Value Database::Put(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (CheckOpen(env)) Write(env, sophia_db_, true, info[0], info[1]);
+  return env.Undefined();
+}
+
+Napi::Value Database::Del(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (CheckOpen(env)) Write(env, sophia_db_, false, info[0], nullptr);
+  return env.Undefined();
+}
+
+// get(key, valueAsBuffer, snapshot?)
+Napi::Value Database::Get(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  ReadView* view;
+  if (!CheckOpen(env) || !ReadSnapshotArgument(env, info[2], &view)) return env.Undefined();
+  if (!key_.Read(env, info[0], "Key")) return env.Undefined();
+  void* result = ReadKey(env, key_, view);
+  if (result == nullptr) return env.Undefined();
+  return ValueOf(env, result, info[1].ToBoolean());
+}
+
+// getMany(keys, valueAsBuffer, snapshot?)
+Napi::Value Database::GetMany(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  ReadView* view;
+  if (!CheckOpen(env) || !ReadSnapshotArgument(env, info[2], &view)) return env.Undefined();
+  if (!info[0].IsArray()) {
+    ThrowTypeError(env, "keys must be an array");
+    return env.Undefined();
+  }
+  Napi::Array keys = info[0].As<Napi::Array>();
+  bool as_buffer = info[1].ToBoolean();
+  uint32_t length = keys.Length();
+  Napi::Array values = Napi::Array::New(env, length);
+  for (uint32_t i = 0; i < length; i++) {
+    if (!key_.Read(env, keys.Get(i), "Key")) return env.Undefined();
+    void* result = ReadKey(env, key_, view);
+    if (env.IsExceptionPending()) return env.Undefined();
+    values.Set(i, result == nullptr ? env.Undefined() : ValueOf(env, result, as_buffer));
+  }
+  return values;
+}
+
+// has(key, snapshot?)
+Napi::Value Database::Has(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  ReadView* view;
+  if (!CheckOpen(env) || !ReadSnapshotArgument(env, info[1], &view)) return env.Undefined();
+  if (!key_.Read(env, info[0], "Key")) return env.Undefined();
+  void* result = ReadKey(env, key_, view);
+  if (result == nullptr) return env.IsExceptionPending() ? env.Undefined() : Napi::Boolean::New(env, false);
+  sp_destroy(result);
+  return Napi::Boolean::New(env, true);
+}
+
+// hasMany(keys, snapshot?)
+Napi::Value Database::HasMany(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  ReadView* view;
+  if (!CheckOpen(env) || !ReadSnapshotArgument(env, info[1], &view)) return env.Undefined();
+  if (!info[0].IsArray()) {
+    ThrowTypeError(env, "keys must be an array");
+    return env.Undefined();
+  }
+  Napi::Array keys = info[0].As<Napi::Array>();
+  uint32_t length = keys.Length();
+  Napi::Array found = Napi::Array::New(env, length);
+  for (uint32_t i = 0; i < length; i++) {
+    if (!key_.Read(env, keys.Get(i), "Key")) return env.Undefined();
+    void* result = ReadKey(env, key_, view);
+    if (env.IsExceptionPending()) return env.Undefined();
+    if (result != nullptr) sp_destroy(result);
+    found.Set(i, Napi::Boolean::New(env, result != nullptr));
+  }
+  return found;
+}
+
+// batch(operations): a flat array of [kind, key, value] triples, applied in
+// one transaction.
+Napi::Value Database::Batch(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckOpen(env)) return env.Undefined();
+  if (!info[0].IsArray()) {
+    ThrowTypeError(env, "operations must be an array");
+    return env.Undefined();
+  }
+  Napi::Array operations = info[0].As<Napi::Array>();
+  uint32_t length = operations.Length();
+  void* transaction = sp_begin(sophia_env_);
+  if (transaction == nullptr) {
+    ThrowSophiaError(env, "cannot begin a transaction");
+    return env.Undefined();
+  }
+  for (uint32_t i = 0; i + 2 < length; i += 3) {
+    uint32_t kind = operations.Get(i).As<Napi::Number>().Uint32Value();
+    bool is_put = kind == kBatchPut;
+    if (!is_put && kind != kBatchDel) ThrowTypeError(env, "unknown batch operation");
+    if (env.IsExceptionPending() || !Write(env, transaction, is_put, operations.Get(i + 1), operations.Get(i + 2))) {
+      sp_destroy(transaction);
+      return env.Undefined();
+    }
+  }
+  Commit(env, transaction);
+  return env.Undefined();
+}
+
+Napi::Value Database::SyncLog(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckOpen(env)) return env.Undefined();
+  LogSyncWorker* worker = new LogSyncWorker(env, this);
+  Napi::Promise promise = worker->promise();
+  worker->Queue();
+  return promise;
+}
+
+Napi::Value Database::NewIterator(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckOpen(env)) return env.Undefined();
+  return AddonData::Of(env)->iterator_class.New({Value(), info[0], info[1], info[2], info[3]});
+}
+
+Napi::Value Database::NewSnapshot(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckOpen(env)) return env.Undefined();
+  return AddonData::Of(env)->snapshot_class.New({Value()});
+}
+
+}  // namespace sophia_level

@@ -1,0 +1,147 @@
+#pragma once
+
+#include <napi.h>
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_set>
+
+#include "bytes.h"
+#include "directory_lock.h"
+
+namespace sophia_level {
+
+class Iterator;
+class ReadView;
+class Snapshot;
+
+// Settings read from the JS options before opening.
+struct OpenOptions {
+  std::string location;
+  bool create_if_missing = true;
+  bool error_if_exists = false;
+  int64_t threads = 1;
+};
+
+// One Sophia environment holding one database, as a JS object.
+//
+// Point operations run synchronously on the JS thread: Sophia serialises every
+// call behind one mutex and a get or put costs about 2 µs, far less than a
+// thread-pool round trip. What can block (opening with log replay, closing,
+// fdatasync for `sync: true`) runs on the thread pool.
+class Database : public Napi::ObjectWrap<Database> {
+ public:
+  static Napi::Function DefineClass(Napi::Env env);
+  static Database* FromValue(Napi::Env env, Napi::Value value);
+
+  explicit Database(const Napi::CallbackInfo& info);
+  ~Database() override;
+
+  void* sophia_env() const { return sophia_env_; }
+  void* sophia_db() const { return sophia_db_; }
+  bool is_open() const { return state_ == State::kOpen; }
+
+  // Throws LEVEL_DATABASE_NOT_OPEN and returns false when not open.
+  bool CheckOpen(Napi::Env env);
+
+  // A new document with its key set, or nullptr with an error pending.
+  void* NewKeyDocument(Napi::Env env, const ByteView& key);
+  // Throws the error Sophia reported, falling back to `what` when it has none.
+  void ThrowSophiaError(Napi::Env env, const std::string& what);
+  // After Sophia answered NULL, tells "not found" (false) from a failure
+  // (true, with the error pending).
+  bool FailedSinceLastCheck(Napi::Env env, const std::string& what);
+  // Reads a key in the view (or the latest data if view is nullptr); returns
+  // Sophia's result document or nullptr if absent. Check env for errors.
+  void* ReadKey(Napi::Env env, const ByteView& key, ReadView* view);
+
+  // sp_commit, with its answers turned into errors; false with an error pending.
+  bool Commit(Napi::Env env, void* transaction);
+
+  void TrackIterator(Iterator* iterator) { iterators_.insert(iterator); }
+  void ForgetIterator(Iterator* iterator) { iterators_.erase(iterator); }
+  void TrackSnapshot(Snapshot* snapshot) { snapshots_.insert(snapshot); }
+  void ForgetSnapshot(Snapshot* snapshot) { snapshots_.erase(snapshot); }
+  void TrackView(ReadView* view) { views_.insert(view); }
+  void ForgetView(ReadView* view) { views_.erase(view); }
+
+  const std::string& log_directory() const { return log_directory_; }
+
+  // Bookkeeping of thread-pool work that close() waits for.
+  void WorkStarted() { ++pending_work_; }
+  void WorkFinished(Napi::Env env);
+
+ private:
+  friend class OpenWorker;
+  friend class CloseWorker;
+
+  enum class State { kClosed, kOpening, kOpen, kClosing };
+  // The one database of the environment, as Sophia names it on disk.
+  static constexpr const char* kDatabaseName = "main";
+
+  Napi::Value Open(const Napi::CallbackInfo& info);
+  Napi::Value Close(const Napi::CallbackInfo& info);
+  Napi::Value Put(const Napi::CallbackInfo& info);
+  Napi::Value Del(const Napi::CallbackInfo& info);
+  Napi::Value Get(const Napi::CallbackInfo& info);
+  Napi::Value GetMany(const Napi::CallbackInfo& info);
+  Napi::Value Has(const Napi::CallbackInfo& info);
+  Napi::Value HasMany(const Napi::CallbackInfo& info);
+  Napi::Value Batch(const Napi::CallbackInfo& info);
+  Napi::Value SyncLog(const Napi::CallbackInfo& info);
+  Napi::Value NewIterator(const Napi::CallbackInfo& info);
+  Napi::Value NewSnapshot(const Napi::CallbackInfo& info);
+
+  // Runs on the thread pool (or in the cleanup hook), under lifecycle_mutex_.
+  bool OpenEnvironment(const OpenOptions& options, std::string* code, std::string* message);
+  // Creates the directory or checks that it holds a database, as the
+  // createIfMissing and errorIfExists options say.
+  static bool PrepareLocation(const OpenOptions& options, std::string* code, std::string* message);
+  void DestroyEnvironment();
+
+  // Frees every iterator, snapshot and view before the environment goes.
+  void ReleaseResources();
+  void StartClose(Napi::Env env);
+  void Closed();
+  static void CleanupHook(void* arg);
+  void AddCleanupHook(Napi::Env env);
+  void RemoveCleanupHook(Napi::Env env);
+
+  // Reads the optional snapshot argument; false with an error pending if it
+  // is not one of ours or is closed.
+  bool ReadSnapshotArgument(Napi::Env env, Napi::Value value, ReadView** view);
+  Napi::Value ValueOf(Napi::Env env, void* document, bool as_buffer);
+  // Sets the value field; false with an error pending.
+  bool SetValue(Napi::Env env, void* document, const ByteView& value);
+  // Applies one write to Sophia (db or transaction); false with an error pending.
+  bool Write(Napi::Env env, void* target, bool is_put, napi_value key, napi_value value);
+
+  State state_ = State::kClosed;
+  void* sophia_env_ = nullptr;
+  void* sophia_db_ = nullptr;
+  DirectoryLock lock_;
+  std::string log_directory_;
+  int64_t known_errors_ = 0;
+
+  // Guards the environment against the cleanup hook while a thread-pool
+  // worker opens or closes it.
+  std::mutex lifecycle_mutex_;
+  bool torn_down_ = false;
+  bool cleanup_hook_added_ = false;
+
+  int pending_work_ = 0;
+  // A close() that waits for pending_work_ to reach zero.
+  std::unique_ptr<Napi::Promise::Deferred> waiting_close_;
+
+  std::unordered_set<Iterator*> iterators_;
+  std::unordered_set<Snapshot*> snapshots_;
+  std::unordered_set<ReadView*> views_;
+
+  // Reused by the synchronous calls, which never overlap.
+  ByteView key_;
+  ByteView value_;
+};
+
+}  // namespace sophia_level

@@ -1,0 +1,59 @@
+#include "errors.h"
+
+#include <cstdlib>
+#include <cstring>
+
+#include "addon_data.h"
+#include "sophia.h"
+
+namespace sophia_level {
+
+void SetErrorClass(Napi::Env env, Napi::Function error_class) {
+  AddonData::Of(env)->error_class = Napi::Persistent(error_class);
+}
+
+Napi::Error CodeError(Napi::Env env, const char* code, const std::string& message) {
+  AddonData* data = AddonData::Of(env);
+  if (!data->error_class.IsEmpty()) {
+    Napi::Object options = Napi::Object::New(env);
+    options.Set("code", code);
+    Napi::Value error = data->error_class.New({Napi::String::New(env, message), options});
+    if (!env.IsExceptionPending()) return Napi::Error(env, error);
+  }
+  Napi::Error error = Napi::Error::New(env, message);
+  error.Set("code", code);
+  return error;
+}
+
+void ThrowCodeError(Napi::Env env, const char* code, const std::string& message) {
+  if (env.IsExceptionPending()) return;
+  CodeError(env, code, message).ThrowAsJavaScriptException();
+}
+
+void ThrowTypeError(Napi::Env env, const std::string& message) {
+  if (env.IsExceptionPending()) return;
+  Napi::TypeError::New(env, message).ThrowAsJavaScriptException();
+}
+
+std::string LastSophiaError(void* sophia_env) {
+  if (sophia_env == nullptr) return "";
+  // sp_getstring on the environment returns a malloc'd, NUL-terminated copy.
+  char* text = static_cast<char*>(sp_getstring(sophia_env, "sophia.error", nullptr));
+  if (text == nullptr) return "";
+  std::string message(text);
+  free(text);
+  return message;
+}
+
+const char* CodeForSophiaMessage(const std::string& message) {
+  if (message.find("corrupt") != std::string::npos || message.find("incomplete") != std::string::npos) {
+    return "LEVEL_CORRUPTION";
+  }
+  static const char* const io_markers[] = {" error: ", "No space", "mmap", "Input/output"};
+  for (const char* marker : io_markers) {
+    if (message.find(marker) != std::string::npos) return "LEVEL_IO_ERROR";
+  }
+  return kSophiaError;
+}
+
+}  // namespace sophia_level

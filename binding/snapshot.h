@@ -1,0 +1,34 @@
+#pragma once
+
+#include <napi.h>
+
+namespace sophia_level {
+
+class Database;
+class ReadView;
+
+// An explicit snapshot (db.snapshot()): a read view that reads and iterators
+// can name with their `snapshot` option.
+class Snapshot : public Napi::ObjectWrap<Snapshot> {
+ public:
+  static Napi::Function DefineClass(Napi::Env env);
+  // The snapshot behind a JS value, or nullptr if it is not one.
+  static Snapshot* FromValue(Napi::Env env, Napi::Value value);
+
+  explicit Snapshot(const Napi::CallbackInfo& info);
+  ~Snapshot() override;
+
+  // nullptr once closed.
+  ReadView* view() const { return view_; }
+  // Called by the database before its environment goes.
+  void Detach();
+
+ private:
+  Napi::Value Close(const Napi::CallbackInfo& info);
+
+  Database* database_ = nullptr;
+  Napi::ObjectReference database_object_;
+  ReadView* view_ = nullptr;
+};
+
+}  // namespace sophia_level

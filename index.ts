@@ -1,0 +1,204 @@
+import { AbstractLevel } from 'abstract-level'
+import type { AbstractDatabaseOptions, AbstractOpenOptions } from 'abstract-level'
+import { SophiaChainedBatch } from './chained-batch'
+import { KEYS_ONLY, SophiaIterator, openNativeIterator } from './iterator'
+import type { NativeRangeOptions } from './iterator'
+import { BATCH_DEL, BATCH_PUT, NativeDatabaseClass } from './native'
+import type { Bytes, NativeDatabase, NativeSnapshot } from './native'
+import { SophiaSnapshot } from './snapshot'
+
+/** Options of the SophiaLevel constructor. */
+export interface DatabaseOptions<K, V> extends AbstractDatabaseOptions<K, V> {
+  /**
+   * Sophia's background threads for this database (flushing the in-memory
+   * index to disk, compaction, log rotation and garbage collection).
+   * An integer from 1 to 64. Default 1.
+   */
+  threads?: number | undefined
+}
+
+/** Options of db.open(). */
+export interface OpenOptions extends AbstractOpenOptions {}
+
+interface ReadOptions {
+  keyEncoding?: string
+  valueEncoding?: string
+  snapshot?: SophiaSnapshot | null
+}
+
+interface WriteOptions {
+  sync?: boolean
+}
+
+interface BatchOperation {
+  type: 'put' | 'del'
+  key: Bytes
+  value?: Bytes
+}
+
+// Keys deleted per transaction by clear(), between which the event loop runs.
+const CLEAR_CHUNK = 1000
+const DEFAULT_THREADS = 1
+const MAX_THREADS = 64
+
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
+function checkLocation (location: unknown): string {
+  if (typeof location !== 'string' || location === '') {
+    throw new TypeError("The first argument 'location' must be a non-empty string")
+  }
+  return location
+}
+
+function checkThreads (threads: unknown): number {
+  if (threads === undefined) return DEFAULT_THREADS
+  if (typeof threads !== 'number') throw new TypeError("The 'threads' option must be a number")
+  if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
+    throw new RangeError(`The 'threads' option must be an integer from 1 to ${MAX_THREADS}`)
+  }
+  return threads
+}
+
+function nativeSnapshot (options: ReadOptions): NativeSnapshot | undefined {
+  return options.snapshot?.native
+}
+
+/**
+ * An abstract-level database backed by Sophia 2.2. A drop-in for
+ * ClassicLevel: same constructor, same behaviour, plus Sophia's extras.
+ */
+export class SophiaLevel<KDefault = string, VDefault = string>
+  extends AbstractLevel<string | Buffer | Uint8Array, KDefault, VDefault> {
+  readonly #location: string
+  readonly #threads: number
+  readonly #native: NativeDatabase
+  // clear() runs in chunks across event-loop turns; close() waits for it.
+  readonly #pendingClears = new Set<Promise<void>>()
+
+  constructor (location: string, options?: DatabaseOptions<KDefault, VDefault>) {
+    const checkedLocation = checkLocation(location)
+    const threads = checkThreads(options?.threads)
+    super({
+      encodings: { buffer: true, utf8: true, view: true },
+      has: true,
+      // @ts-expect-error level-supports' IManifest does not know getSync yet.
+      getSync: true,
+      implicitSnapshots: true,
+      explicitSnapshots: true,
+      createIfMissing: true,
+      errorIfExists: true,
+      permanence: true,
+      seek: true,
+      signals: { iterators: true },
+      additionalMethods: {}
+    }, options)
+    this.#location = checkedLocation
+    this.#threads = threads
+    this.#native = new NativeDatabaseClass()
+  }
+
+  /** The directory of the database. */
+  get location (): string {
+    return this.#location
+  }
+
+  async _open (options: { createIfMissing?: boolean, errorIfExists?: boolean }): Promise<void> {
+    await this.#native.open(this.#location, {
+      createIfMissing: options.createIfMissing !== false,
+      errorIfExists: options.errorIfExists === true,
+      threads: this.#threads
+    })
+  }
+
+  async _close (): Promise<void> {
+    await Promise.allSettled(this.#pendingClears)
+    await this.#native.close()
+  }
+
+  async _get (key: Bytes, options: ReadOptions): Promise<string | Buffer | undefined> {
+    return this.#native.get(key, options.valueEncoding !== 'utf8', nativeSnapshot(options))
+  }
+
+  _getSync (key: Bytes, options: ReadOptions): string | Buffer | undefined {
+    return this.#native.get(key, options.valueEncoding !== 'utf8', nativeSnapshot(options))
+  }
+
+  async _getMany (keys: Bytes[], options: ReadOptions): Promise<Array<string | Buffer | undefined>> {
+    return this.#native.getMany(keys, options.valueEncoding !== 'utf8', nativeSnapshot(options))
+  }
+
+  async _has (key: Bytes, options: ReadOptions): Promise<boolean> {
+    return this.#native.has(key, nativeSnapshot(options))
+  }
+
+  async _hasMany (keys: Bytes[], options: ReadOptions): Promise<boolean[]> {
+    return this.#native.hasMany(keys, nativeSnapshot(options))
+  }
+
+  async _put (key: Bytes, value: Bytes, options: WriteOptions): Promise<void> {
+    this.#native.put(key, value)
+    if (options.sync === true) await this.#native.syncLog()
+  }
+
+  async _del (key: Bytes, options: WriteOptions): Promise<void> {
+    this.#native.del(key)
+    if (options.sync === true) await this.#native.syncLog()
+  }
+
+  async _batch (operations: BatchOperation[], options: WriteOptions): Promise<void> {
+    const flat = new Array<unknown>(operations.length * 3)
+    for (let i = 0, j = 0; i < operations.length; i++, j += 3) {
+      const operation = operations[i]
+      flat[j] = operation.type === 'put' ? BATCH_PUT : BATCH_DEL
+      flat[j + 1] = operation.key
+      flat[j + 2] = operation.value
+    }
+    await this.#writeBatch(flat, options)
+  }
+
+  _chainedBatch (): SophiaChainedBatch<typeof this, KDefault, VDefault> {
+    return new SophiaChainedBatch(this, (operations, options) => this.#writeBatch(operations, options))
+  }
+
+  _iterator (options: NativeRangeOptions): SophiaIterator<typeof this, KDefault, VDefault> {
+    return new SophiaIterator(this, this.#native, options)
+  }
+
+  async _clear (options: NativeRangeOptions): Promise<void> {
+    const clearing = this.#clearRange(options)
+    this.#pendingClears.add(clearing)
+    try {
+      await clearing
+    } finally {
+      this.#pendingClears.delete(clearing)
+    }
+  }
+
+  async #clearRange (options: NativeRangeOptions): Promise<void> {
+    const iterator = openNativeIterator(this.#native, options, KEYS_ONLY)
+    let remaining = options.limit !== undefined && options.limit >= 0 ? options.limit : Infinity
+    try {
+      while (remaining > 0) {
+        const deleted = iterator.deleteNext(Math.min(CLEAR_CHUNK, remaining))
+        if (deleted === 0) break
+        remaining -= deleted
+        await yieldToEventLoop()
+      }
+    } finally {
+      iterator.close()
+    }
+  }
+
+  _snapshot (options: { owner: unknown }): SophiaSnapshot {
+    return new SophiaSnapshot(options, this.#native.snapshot())
+  }
+
+  async #writeBatch (operations: unknown[], options: WriteOptions): Promise<void> {
+    this.#native.batch(operations)
+    if (options.sync === true) await this.#native.syncLog()
+  }
+}
+
+export { SophiaIterator } from './iterator'
+export { SophiaChainedBatch } from './chained-batch'
+export { SophiaSnapshot } from './snapshot'
