@@ -2,4 +2,11 @@
 // `require` share one set of classes (no dual-instance hazard).
 import sophiaLevel from './dist/index.js'
 
-export const { SophiaLevel, SophiaIterator, SophiaChainedBatch, SophiaSnapshot } = sophiaLevel
+export const {
+  SophiaLevel,
+  SophiaIterator,
+  SophiaKeyIterator,
+  SophiaValueIterator,
+  SophiaChainedBatch,
+  SophiaSnapshot
+} = sophiaLevel

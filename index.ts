@@ -1,7 +1,7 @@
 import { AbstractLevel } from 'abstract-level'
 import type { AbstractDatabaseOptions, AbstractOpenOptions } from 'abstract-level'
 import { SophiaChainedBatch } from './chained-batch'
-import { KEYS_ONLY, SophiaIterator, openNativeIterator } from './iterator'
+import { KEYS_ONLY, SophiaIterator, SophiaKeyIterator, SophiaValueIterator, openNativeIterator } from './iterator'
 import type { NativeRangeOptions } from './iterator'
 import { BATCH_DEL, BATCH_PUT, NativeDatabaseClass } from './native'
 import type { Bytes, NativeDatabase, NativeSnapshot } from './native'
@@ -164,6 +164,14 @@ export class SophiaLevel<KDefault = string, VDefault = string>
     return new SophiaIterator(this, this.#native, options)
   }
 
+  _keys (options: NativeRangeOptions): SophiaKeyIterator<typeof this, KDefault> {
+    return new SophiaKeyIterator(this, this.#native, options)
+  }
+
+  _values (options: NativeRangeOptions): SophiaValueIterator<typeof this, KDefault, VDefault> {
+    return new SophiaValueIterator(this, this.#native, options)
+  }
+
   async _clear (options: NativeRangeOptions): Promise<void> {
     const clearing = this.#clearRange(options)
     this.#pendingClears.add(clearing)
@@ -199,6 +207,6 @@ export class SophiaLevel<KDefault = string, VDefault = string>
   }
 }
 
-export { SophiaIterator } from './iterator'
+export { SophiaIterator, SophiaKeyIterator, SophiaValueIterator } from './iterator'
 export { SophiaChainedBatch } from './chained-batch'
 export { SophiaSnapshot } from './snapshot'

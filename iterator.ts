@@ -1,5 +1,6 @@
-import { AbstractIterator } from 'abstract-level'
-import type { AbstractIteratorOptions } from 'abstract-level'
+import { AbstractIterator, AbstractKeyIterator, AbstractValueIterator } from 'abstract-level'
+import type { AbstractIteratorOptions, AbstractKeyIteratorOptions, AbstractValueIteratorOptions } from 'abstract-level'
+import ModuleError = require('module-error')
 import type { Bytes, NativeDatabase, NativeIterator, NativeSnapshot } from './native'
 
 // Bits of the native iterator's flags (binding/iterator.h).
@@ -10,6 +11,8 @@ const HAS_LOWER = 1 << 3
 const LOWER_EXCLUSIVE = 1 << 4
 const HAS_UPPER = 1 << 5
 const UPPER_EXCLUSIVE = 1 << 6
+
+export const KEYS_ONLY = KEYS
 
 // The first read after creating or seeking fetches one entry, as it is common
 // to want only one; later reads fetch up to this many at a time.
@@ -29,6 +32,7 @@ export interface NativeRangeOptions {
   keyEncoding?: string
   valueEncoding?: string
   snapshot?: { native: NativeSnapshot } | null
+  signal?: AbortSignal | null
   highWaterMarkBytes?: number
 }
 
@@ -58,106 +62,218 @@ export function openNativeIterator (db: NativeDatabase, options: NativeRangeOpti
   return db.iterator(flags, lower, upper, options.snapshot?.native)
 }
 
-export const KEYS_ONLY = KEYS
+class AbortError extends ModuleError {
+  constructor () {
+    super('Operation has been aborted', { code: 'LEVEL_ABORTED' })
+  }
 
-type Entry<K, V> = [K, V]
+  override get name (): string {
+    return 'AbortError'
+  }
+}
 
 /**
- * Reads entries in chunks: one native call fills one Buffer with many entries
- * (bounded by count and by `highWaterMarkBytes`), which is then decoded here.
+ * Reads from a native iterator in chunks: one native call fills one Buffer
+ * with many entries (bounded by count and by `highWaterMarkBytes`), decoded
+ * here into keys, values or entries. Shared by the three iterator kinds.
  */
-export class SophiaIterator<TDatabase, K, V> extends AbstractIterator<TDatabase, K, V> {
+class ChunkReader<T> {
   readonly #native: NativeIterator
-  readonly #keys: boolean
-  readonly #values: boolean
+  readonly #decode: (reader: ChunkReader<T>) => T
   readonly #keyAsBuffer: boolean
   readonly #valueAsBuffer: boolean
   readonly #highWaterMarkBytes: number
+  readonly #signal: AbortSignal | null
   #chunk: Buffer | undefined = undefined
   #offset = 0
   #firstRead = true
 
-  constructor (db: TDatabase, nativeDb: NativeDatabase, options: NativeRangeOptions) {
-    super(db, options as AbstractIteratorOptions<K, V>)
-    this.#keys = options.keys !== false
-    this.#values = options.values !== false
+  constructor (db: NativeDatabase, options: NativeRangeOptions, fields: number, decode: (reader: ChunkReader<T>) => T) {
+    this.#native = openNativeIterator(db, options, fields)
+    this.#decode = decode
     this.#keyAsBuffer = options.keyEncoding !== 'utf8'
     this.#valueAsBuffer = options.valueEncoding !== 'utf8'
     this.#highWaterMarkBytes = options.highWaterMarkBytes ?? DEFAULT_HIGH_WATER_MARK_BYTES
-    this.#native = openNativeIterator(nativeDb, options, (this.#keys ? KEYS : 0) | (this.#values ? VALUES : 0))
+    this.#signal = options.signal ?? null
   }
 
-  async _next (): Promise<Entry<K, V> | undefined> {
-    if (!this.#hasCached() && !this.#fetch(this.#firstRead ? 1 : FETCH_SIZE, this.#highWaterMarkBytes)) {
-      return undefined
+  // `remaining` is how many more entries the iterator's limit allows.
+  async next (remaining: number): Promise<T | undefined> {
+    if (!this.#hasCached() && !this.#fetch(this.#firstRead ? 1 : FETCH_SIZE, this.#highWaterMarkBytes, remaining)) {
+      return this.#settle(undefined)
     }
-    return this.#decodeEntry()
+    return this.#settle(this.#decode(this))
   }
 
-  async _nextv (size: number): Promise<Array<Entry<K, V>>> {
-    if (!this.#hasCached() && !this.#fetch(size, this.#highWaterMarkBytes)) return []
-    const entries: Array<Entry<K, V>> = []
-    while (entries.length < size && this.#hasCached()) entries.push(this.#decodeEntry())
-    return entries
+  async nextv (size: number, remaining: number): Promise<T[]> {
+    const items: T[] = []
+    if (this.#hasCached() || this.#fetch(size, this.#highWaterMarkBytes, remaining)) {
+      while (items.length < size && this.#hasCached()) items.push(this.#decode(this))
+    }
+    return this.#settle(items)
   }
 
-  async _all (): Promise<Array<Entry<K, V>>> {
-    const entries: Array<Entry<K, V>> = []
-    while (true) {
-      while (this.#hasCached()) entries.push(this.#decodeEntry())
+  async all (remaining: number): Promise<T[]> {
+    const items: T[] = []
+    do {
+      while (this.#hasCached()) items.push(this.#decode(this))
       // all() is not bounded by highWaterMarkBytes, as in classic-level.
-      if (!this.#fetch(FETCH_SIZE, Infinity, entries.length)) return entries
-    }
+    } while (this.#fetch(FETCH_SIZE, Infinity, remaining - items.length))
+    return this.#settle(items)
   }
 
-  _seek (target: Bytes): void {
+  seek (target: Bytes): void {
     this.#chunk = undefined
-    this.#native.seek(target)
     this.#firstRead = true
+    this.#native.seek(target)
   }
 
-  async _close (): Promise<void> {
+  close (): void {
     this.#chunk = undefined
     this.#native.close()
+  }
+
+  key (): unknown {
+    return this.#field(this.#keyAsBuffer)
+  }
+
+  value (): unknown {
+    return this.#field(this.#valueAsBuffer)
   }
 
   #hasCached (): boolean {
     return this.#chunk !== undefined && this.#offset < this.#chunk.length
   }
 
-  // Fetches the next chunk, never past the limit; false at the end.
-  #fetch (size: number, byteBudget: number, pending = 0): boolean {
-    const remaining = this.limit - this.count - pending
+  #fetch (size: number, byteBudget: number, remaining: number): boolean {
     if (remaining <= 0) return false
     const chunk = this.#native.nextv(Math.min(size, remaining), byteBudget)
     this.#firstRead = false
-    if (chunk === undefined) {
-      this.#chunk = undefined
-      return false
-    }
     this.#chunk = chunk
     this.#offset = 0
-    return true
+    return chunk !== undefined
   }
 
-  #decodeEntry (): Entry<K, V> {
+  #field (asBuffer: boolean): unknown {
     const chunk = this.#chunk as Buffer
-    let offset = this.#offset
-    let key: unknown
-    let value: unknown
-    if (this.#keys) {
-      const size = chunk.readUInt32LE(offset)
-      offset += 4
-      key = this.#keyAsBuffer ? chunk.subarray(offset, offset + size) : chunk.toString('utf8', offset, offset + size)
-      offset += size
-    }
-    if (this.#values) {
-      const size = chunk.readUInt32LE(offset)
-      offset += 4
-      value = this.#valueAsBuffer ? chunk.subarray(offset, offset + size) : chunk.toString('utf8', offset, offset + size)
-      offset += size
-    }
-    this.#offset = offset
-    return [key as K, value as V]
+    const size = chunk.readUInt32LE(this.#offset)
+    const start = this.#offset + 4
+    const end = start + size
+    this.#offset = end
+    return asBuffer ? chunk.subarray(start, end) : chunk.toString('utf8', start, end)
+  }
+
+  // Reads complete synchronously, so a signal can only abort one by the time
+  // its promise settles: an abort in between rejects the read, as it would
+  // an asynchronous one.
+  async #settle<R> (result: R): Promise<R> {
+    if (this.#signal === null) return result
+    await undefined
+    if (this.#signal.aborted) throw new AbortError()
+    return result
+  }
+}
+
+const decodeEntry = <K, V>(reader: ChunkReader<[K, V]>): [K, V] => [reader.key() as K, reader.value() as V]
+
+/** An iterator of entries, or of keys or values alone when `keys` or `values` is false. */
+export class SophiaIterator<TDatabase, K, V> extends AbstractIterator<TDatabase, K, V> {
+  readonly #reader: ChunkReader<[K, V]>
+
+  constructor (db: TDatabase, nativeDb: NativeDatabase, options: NativeRangeOptions) {
+    const keys = options.keys !== false
+    const values = options.values !== false
+    const decode = keys && values
+      ? decodeEntry
+      : keys
+        ? (reader: ChunkReader<[K, V]>): [K, V] => [reader.key() as K, undefined as V]
+        : (reader: ChunkReader<[K, V]>): [K, V] => [undefined as K, reader.value() as V]
+    // Opened before super() attaches the iterator to the database, so that
+    // a failure (such as a closed snapshot) leaves nothing behind.
+    const reader = new ChunkReader(nativeDb, options, (keys ? KEYS : 0) | (values ? VALUES : 0), decode)
+    super(db, options as AbstractIteratorOptions<K, V>)
+    this.#reader = reader
+  }
+
+  async _next (): Promise<[K, V] | undefined> {
+    return this.#reader.next(this.limit - this.count)
+  }
+
+  async _nextv (size: number): Promise<Array<[K, V]>> {
+    return this.#reader.nextv(size, this.limit - this.count)
+  }
+
+  async _all (): Promise<Array<[K, V]>> {
+    return this.#reader.all(this.limit - this.count)
+  }
+
+  _seek (target: Bytes): void {
+    this.#reader.seek(target)
+  }
+
+  async _close (): Promise<void> {
+    this.#reader.close()
+  }
+}
+
+/** An iterator of keys (db.keys()). */
+export class SophiaKeyIterator<TDatabase, K> extends AbstractKeyIterator<TDatabase, K> {
+  readonly #reader: ChunkReader<K>
+
+  constructor (db: TDatabase, nativeDb: NativeDatabase, options: NativeRangeOptions) {
+    const reader = new ChunkReader(nativeDb, options, KEYS, (r: ChunkReader<K>) => r.key() as K)
+    super(db, options as AbstractKeyIteratorOptions<K>)
+    this.#reader = reader
+  }
+
+  async _next (): Promise<K | undefined> {
+    return this.#reader.next(this.limit - this.count)
+  }
+
+  async _nextv (size: number): Promise<K[]> {
+    return this.#reader.nextv(size, this.limit - this.count)
+  }
+
+  async _all (): Promise<K[]> {
+    return this.#reader.all(this.limit - this.count)
+  }
+
+  _seek (target: Bytes): void {
+    this.#reader.seek(target)
+  }
+
+  async _close (): Promise<void> {
+    this.#reader.close()
+  }
+}
+
+/** An iterator of values (db.values()). */
+export class SophiaValueIterator<TDatabase, K, V> extends AbstractValueIterator<TDatabase, K, V> {
+  readonly #reader: ChunkReader<V>
+
+  constructor (db: TDatabase, nativeDb: NativeDatabase, options: NativeRangeOptions) {
+    const reader = new ChunkReader(nativeDb, options, VALUES, (r: ChunkReader<V>) => r.value() as V)
+    super(db, options as AbstractValueIteratorOptions<K, V>)
+    this.#reader = reader
+  }
+
+  async _next (): Promise<V | undefined> {
+    return this.#reader.next(this.limit - this.count)
+  }
+
+  async _nextv (size: number): Promise<V[]> {
+    return this.#reader.nextv(size, this.limit - this.count)
+  }
+
+  async _all (): Promise<V[]> {
+    return this.#reader.all(this.limit - this.count)
+  }
+
+  _seek (target: Bytes): void {
+    this.#reader.seek(target)
+  }
+
+  async _close (): Promise<void> {
+    this.#reader.close()
   }
 }

@@ -190,6 +190,11 @@ bool Database::ReadSnapshotArgument(Napi::Env env, Napi::Value value, ReadView**
     ThrowCodeError(env, "LEVEL_SNAPSHOT_NOT_OPEN", "Snapshot is not open");
     return false;
   }
+  // A cursor of another environment would read this one's documents.
+  if (snapshot->database() != this) {
+    ThrowTypeError(env, "The snapshot option must be a snapshot of this database");
+    return false;
+  }
   *view = snapshot->view();
   return true;
 }

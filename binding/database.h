@@ -45,6 +45,9 @@ class Database : public Napi::ObjectWrap<Database> {
 
   // Throws LEVEL_DATABASE_NOT_OPEN and returns false when not open.
   bool CheckOpen(Napi::Env env);
+  // Reads an optional snapshot argument into its view (nullptr if absent);
+  // false with an error pending if it is closed or not of this database.
+  bool ReadSnapshotArgument(Napi::Env env, Napi::Value value, ReadView** view);
 
   // A new document with its key set, or nullptr with an error pending.
   void* NewKeyDocument(Napi::Env env, const ByteView& key);
@@ -109,9 +112,7 @@ class Database : public Napi::ObjectWrap<Database> {
   void AddCleanupHook(Napi::Env env);
   void RemoveCleanupHook(Napi::Env env);
 
-  // Reads the optional snapshot argument; false with an error pending if it
-  // is not one of ours or is closed.
-  bool ReadSnapshotArgument(Napi::Env env, Napi::Value value, ReadView** view);
+
   Napi::Value ValueOf(Napi::Env env, void* document, bool as_buffer);
   // Sets the value field; false with an error pending.
   bool SetValue(Napi::Env env, void* document, const ByteView& value);

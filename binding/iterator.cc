@@ -6,7 +6,6 @@
 #include "database.h"
 #include "errors.h"
 #include "read_view.h"
-#include "snapshot.h"
 #include "sophia.h"
 
 namespace sophia_level {
@@ -51,19 +50,16 @@ Iterator::Iterator(const Napi::CallbackInfo& info) : ObjectWrap<Iterator>(info) 
     if (!bound.Read(env, info[3], "A range bound")) return;
     upper_.assign(bound.data(), bound.size());
   }
-  if (info[4].IsUndefined()) {
+  ReadView* snapshot_view;
+  if (!database->ReadSnapshotArgument(env, info[4], &snapshot_view)) return;
+  if (snapshot_view == nullptr) {
     view_ = ReadView::Open(database);
     if (view_ == nullptr) {
       database->ThrowSophiaError(env, "cannot open a cursor");
       return;
     }
   } else {
-    Snapshot* snapshot = Snapshot::FromValue(env, info[4]);
-    if (snapshot == nullptr || snapshot->view() == nullptr) {
-      ThrowCodeError(env, "LEVEL_SNAPSHOT_NOT_OPEN", "Snapshot is not open");
-      return;
-    }
-    view_ = snapshot->view();
+    view_ = snapshot_view;
     view_->Retain();
   }
   database_ = database;
@@ -206,8 +202,9 @@ Napi::Value Iterator::Seek(const Napi::CallbackInfo& info) {
     ended_ = true;
     return env.Undefined();
   }
-  std::string key(target.data(), target.size());
-  Position(env, &key, false);
+  // Sophia's document keeps a pointer to the key until the next read.
+  seek_target_.assign(target.data(), target.size());
+  Position(env, &seek_target_, false);
   return env.Undefined();
 }
 

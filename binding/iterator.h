@@ -50,7 +50,8 @@ class Iterator : public Napi::ObjectWrap<Iterator> {
 
   bool CheckUsable(Napi::Env env);
   // Positions the cursor at `key` (or at the start of the range if nullptr),
-  // in the iteration direction; false with an error pending.
+  // in the iteration direction; false with an error pending. The key must
+  // outlive the next Step(): Sophia copies it only when it reads.
   bool Position(Napi::Env env, const std::string* key, bool exclusive);
   // Sophia's next result document in range, or nullptr at the end or on an
   // error (then pending). The document stays owned by the iterator.
@@ -63,6 +64,7 @@ class Iterator : public Napi::ObjectWrap<Iterator> {
   uint32_t flags_ = 0;
   std::string lower_;
   std::string upper_;
+  std::string seek_target_;
   // The document to continue from: the start position or the last result.
   void* position_ = nullptr;
   bool ended_ = false;

@@ -20,6 +20,7 @@ class Snapshot : public Napi::ObjectWrap<Snapshot> {
 
   // nullptr once closed.
   ReadView* view() const { return view_; }
+  Database* database() const { return database_; }
   // Called by the database before its environment goes.
   void Detach();
 

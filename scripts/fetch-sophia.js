@@ -6,6 +6,10 @@
 // our patches from patches/ applied. Sophia's source is never committed; the
 // published package carries the patched files, so this script then only
 // verifies them.
+//
+// Environment: SOPHIA_LEVEL_SOURCE_DIR names a directory holding sophia.c
+// and sophia.h to use instead of the Debian package (they must still match
+// the pinned sums).
 
 const fs = require('fs')
 const os = require('os')
@@ -25,6 +29,7 @@ function sha256 (file) {
 }
 
 function isInPlace () {
+  if (process.env.SOPHIA_LEVEL_SOURCE_DIR) return false
   return Object.entries(pins.files).every(([name, pin]) => {
     const file = path.join(depsDir, name)
     return fs.existsSync(file) && sha256(file) === pin.patched
@@ -61,6 +66,7 @@ function extractPackage () {
 }
 
 function locateSources () {
+  if (process.env.SOPHIA_LEVEL_SOURCE_DIR) return { dir: process.env.SOPHIA_LEVEL_SOURCE_DIR, cleanup () {} }
   const installed = path.join('/', pins.directory)
   if (Object.keys(pins.files).every((name) => fs.existsSync(path.join(installed, name)))) {
     return { dir: installed, cleanup () {} }
@@ -68,16 +74,18 @@ function locateSources () {
   return extractPackage()
 }
 
-// Applies a unified diff whose hunks must match exactly; the pinned sum of the
-// result is checked afterwards, so a loose match can never slip through.
-function applyPatch (patchFile) {
+// Applies a unified diff (or undoes it, with reverse) to the files in
+// directory; every hunk must match exactly once. The pinned sums are checked
+// afterwards, so a loose match can never slip through.
+function applyPatch (patchFile, directory, { reverse = false } = {}) {
   const lines = fs.readFileSync(patchFile, 'utf8').split('\n')
+  const removed = reverse ? '+' : '-'
   let target = null
   let i = 0
   while (i < lines.length) {
     const line = lines[i]
     if (line.startsWith('+++ ')) {
-      target = path.join(depsDir, line.slice(4).trim().replace(/^b\//, ''))
+      target = path.join(directory, line.slice(4).trim().replace(/^b\//, ''))
       i++
     } else if (line.startsWith('@@ ')) {
       if (target === null) throw new FetchError(`${path.basename(patchFile)}: hunk before a file header`)
@@ -86,8 +94,8 @@ function applyPatch (patchFile) {
       i++
       while (i < lines.length && /^[ +-]/.test(lines[i]) && !lines[i].startsWith('--- ')) {
         const body = lines[i].slice(1)
-        if (lines[i][0] !== '+') before.push(body)
-        if (lines[i][0] !== '-') after.push(body)
+        if (lines[i][0] === ' ' || lines[i][0] === removed) before.push(body)
+        if (lines[i][0] !== removed) after.push(body)
         i++
       }
       const text = fs.readFileSync(target, 'utf8')
@@ -101,6 +109,10 @@ function applyPatch (patchFile) {
       i++
     }
   }
+}
+
+function patchFiles () {
+  return fs.readdirSync(patchesDir).filter((n) => n.endsWith('.patch')).sort().map((n) => path.join(patchesDir, n))
 }
 
 function main () {
@@ -120,9 +132,7 @@ function main () {
   } finally {
     source.cleanup()
   }
-  for (const name of fs.readdirSync(patchesDir).filter((n) => n.endsWith('.patch')).sort()) {
-    applyPatch(path.join(patchesDir, name))
-  }
+  for (const patch of patchFiles()) applyPatch(patch, depsDir)
   for (const [name, pin] of Object.entries(pins.files)) {
     const sum = sha256(path.join(depsDir, name))
     if (sum !== pin.patched) throw new FetchError(`patched ${name} has SHA-256 ${sum}, expected ${pin.patched}`)
@@ -130,11 +140,15 @@ function main () {
   console.log(`sophia-level: Sophia ${pins.version} sources verified and patched in deps/sophia/`)
 }
 
-try {
-  main()
-} catch (err) {
-  if (!(err instanceof FetchError)) throw err
-  console.error(`sophia-level: ${err.message}`)
-  console.error(`sophia-level: install Debian's ${pins.package} (apt-get update && apt-get install ${pins.package}) and run npm install again`)
-  process.exit(1)
+if (require.main === module) {
+  try {
+    main()
+  } catch (err) {
+    if (!(err instanceof FetchError)) throw err
+    console.error(`sophia-level: ${err.message}`)
+    console.error(`sophia-level: install Debian's ${pins.package} (apt-get update && apt-get install ${pins.package}) and run npm install again`)
+    process.exit(1)
+  }
 }
+
+module.exports = { applyPatch, patchFiles, depsDir }

@@ -1,0 +1,3 @@
+'use strict'
+
+require('abstract-level/test')(require('./common'))
