@@ -103,11 +103,7 @@ export class SophiaLevel<KDefault = string, VDefault = string>
   }
 
   async _open (options: { createIfMissing?: boolean, errorIfExists?: boolean }): Promise<void> {
-    await this.#native.open(this.#location, {
-      createIfMissing: options.createIfMissing !== false,
-      errorIfExists: options.errorIfExists === true,
-      threads: this.#threads
-    })
+    await this.#native.open(this.#location, options.createIfMissing !== false, options.errorIfExists === true, this.#threads)
   }
 
   async _close (): Promise<void> {

@@ -5,12 +5,6 @@ import ModuleError = require('module-error')
 // cross as strings (UTF-8) or Uint8Arrays; see binding/bytes.h.
 export type Bytes = string | Uint8Array
 
-export interface NativeOpenOptions {
-  createIfMissing: boolean
-  errorIfExists: boolean
-  threads: number
-}
-
 export interface NativeSnapshot {
   close (): void
 }
@@ -23,7 +17,7 @@ export interface NativeIterator {
 }
 
 export interface NativeDatabase {
-  open (location: string, options: NativeOpenOptions): Promise<void>
+  open (location: string, createIfMissing: boolean, errorIfExists: boolean, threads: number): Promise<void>
   close (): Promise<void>
   put (key: Bytes, value: Bytes): void
   del (key: Bytes): void

@@ -246,17 +246,15 @@ Napi::Value Database::Open(const Napi::CallbackInfo& info) {
     ThrowCodeError(env, "LEVEL_DATABASE_NOT_CLOSED", "Database is not closed");
     return env.Undefined();
   }
-  if (!info[0].IsString() || !info[1].IsObject()) {
-    ThrowTypeError(env, "open(location, options) takes a string and an object");
+  if (!info[0].IsString() || !info[1].IsBoolean() || !info[2].IsBoolean() || !info[3].IsNumber()) {
+    ThrowTypeError(env, "open(location, createIfMissing, errorIfExists, threads) takes a string, two booleans and a number");
     return env.Undefined();
   }
-  Napi::Object options = info[1].As<Napi::Object>();
   OpenOptions settings;
   settings.location = info[0].As<Napi::String>().Utf8Value();
-  settings.create_if_missing = options.Get("createIfMissing").ToBoolean();
-  settings.error_if_exists = options.Get("errorIfExists").ToBoolean();
-  settings.threads = options.Get("threads").As<Napi::Number>().Int64Value();
-  if (env.IsExceptionPending()) return env.Undefined();
+  settings.create_if_missing = info[1].As<Napi::Boolean>().Value();
+  settings.error_if_exists = info[2].As<Napi::Boolean>().Value();
+  settings.threads = info[3].As<Napi::Number>().Int64Value();
   state_ = State::kOpening;
   AddCleanupHook(env);
   // Held until close so that a database nobody refers to any more is not
@@ -440,7 +438,7 @@ Napi::Value Database::Get(const Napi::CallbackInfo& info) {
   if (!key_.Read(env, info[0], "Key")) return env.Undefined();
   void* result = ReadKey(env, key_, view);
   if (result == nullptr) return env.Undefined();
-  return ValueOf(env, result, info[1].ToBoolean());
+  return ValueOf(env, result, info[1].As<Napi::Boolean>().Value());
 }
 
 // getMany(keys, valueAsBuffer, snapshot?)
@@ -453,7 +451,7 @@ Napi::Value Database::GetMany(const Napi::CallbackInfo& info) {
     return env.Undefined();
   }
   Napi::Array keys = info[0].As<Napi::Array>();
-  bool as_buffer = info[1].ToBoolean();
+  bool as_buffer = info[1].As<Napi::Boolean>().Value();
   uint32_t length = keys.Length();
   Napi::Array values = Napi::Array::New(env, length);
   for (uint32_t i = 0; i < length; i++) {
@@ -516,7 +514,14 @@ Napi::Value Database::Batch(const Napi::CallbackInfo& info) {
     return env.Undefined();
   }
   for (uint32_t i = 0; i + 2 < length; i += 3) {
-    uint32_t kind = operations.Get(i).As<Napi::Number>().Uint32Value();
+    // A failed Get() (the environment is shutting down) answers an empty
+    // value that must not be used further.
+    Napi::Value kind_value = operations.Get(i);
+    if (kind_value.IsEmpty()) {
+      sp_destroy(transaction);
+      return env.Undefined();
+    }
+    uint32_t kind = kind_value.As<Napi::Number>().Uint32Value();
     bool is_put = kind == kBatchPut;
     if (!is_put && kind != kBatchDel) ThrowTypeError(env, "unknown batch operation");
     if (env.IsExceptionPending() || !Write(env, transaction, is_put, operations.Get(i + 1), operations.Get(i + 2))) {

@@ -18,7 +18,8 @@ Napi::Error CodeError(Napi::Env env, const char* code, const std::string& messag
     Napi::Object options = Napi::Object::New(env);
     options.Set("code", code);
     Napi::Value error = data->error_class.New({Napi::String::New(env, message), options});
-    if (!env.IsExceptionPending()) return Napi::Error(env, error);
+    // Empty when JS cannot run (the environment is shutting down).
+    if (!error.IsEmpty() && !env.IsExceptionPending()) return Napi::Error(env, error);
   }
   Napi::Error error = Napi::Error::New(env, message);
   error.Set("code", code);
