@@ -168,7 +168,8 @@ Napi::Value Iterator::NextV(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckUsable(env)) return env.Undefined();
   uint32_t count = info[0].As<Napi::Number>().Uint32Value();
-  size_t budget = static_cast<size_t>(info[1].As<Napi::Number>().DoubleValue());
+  // A double, as JS passes Infinity for "no bound".
+  double budget = info[1].As<Napi::Number>().DoubleValue();
   out_.clear();
   uint32_t produced = 0;
   while (produced < count) {
@@ -184,7 +185,7 @@ Napi::Value Iterator::NextV(const Napi::CallbackInfo& info) {
       AppendField(&out_, value == nullptr ? "" : value, value == nullptr ? 0 : size);
     }
     produced++;
-    if (out_.size() >= budget) break;
+    if (static_cast<double>(out_.size()) >= budget) break;
   }
   if (env.IsExceptionPending()) return env.Undefined();
   if (produced == 0) return env.Undefined();
