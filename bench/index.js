@@ -1,0 +1,148 @@
+'use strict'
+
+// sophia-level benchmark: the same workloads, data and order on sophia-level,
+// classic-level and memory-level in one run, plus a native C baseline that
+// runs Sophia without Node.js. See bench/README.md.
+//
+//   node bench/index.js            N = 200,000
+//   node bench/index.js --quick    N = 20,000
+//   node bench/index.js --n=50000
+//   node bench/index.js --scale [--scale-sizes=1000000,10000000]
+
+const path = require('path')
+const { parseArgs } = require('util')
+const { BACKENDS, makeTempRoot, removeDir } = require('./backends')
+const { Dataset, KEY_SIZE, VALUE_SIZE } = require('./dataset')
+const { ensureBaseline, runBaseline } = require('./native')
+const report = require('./report')
+const { StallMonitor } = require('./stall')
+const { WORKLOADS, SCAN_PASSES, runSuite } = require('./workloads')
+
+const DEFAULT_N = 200000
+const QUICK_N = 20000
+const WARMUP_N = 2000
+const SEED = 20240601
+
+const log = (message) => process.stderr.write(message + '\n')
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+
+function parseOptions (argv) {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: 'boolean', default: false },
+      scale: { type: 'boolean', default: false },
+      'scale-sizes': { type: 'string' },
+      n: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false }
+    }
+  })
+  const n = values.n !== undefined ? positiveInteger(values.n, '--n') : values.quick ? QUICK_N : DEFAULT_N
+  const scaleSizes = values['scale-sizes'] !== undefined
+    ? values['scale-sizes'].split(',').map((s) => positiveInteger(s.trim(), '--scale-sizes'))
+    : undefined
+  return { quick: values.quick, scale: values.scale, scaleSizes, n, help: values.help }
+}
+
+function positiveInteger (text, flag) {
+  const value = Number(text.replace(/_/g, ''))
+  if (!Number.isInteger(value) || value < 1 || value > 0xffffffff) {
+    throw new RangeError(`${flag} expects positive integers, got '${text}'`)
+  }
+  return value
+}
+
+async function main () {
+  const options = parseOptions(process.argv.slice(2))
+  if (options.help) {
+    console.log('usage: node bench/index.js [--quick | --n=N] [--scale [--scale-sizes=1000000,10000000]]')
+    return
+  }
+  if (options.scale) {
+    await require('./scale').runScale({ sizes: options.scaleSizes, seed: SEED, log })
+    return
+  }
+
+  const machine = report.machine()
+  const n = options.n
+  console.log(report.machineLine(machine))
+  console.log(`N = ${n.toLocaleString('en-US')} keys of ${KEY_SIZE} bytes, ${VALUE_SIZE}-byte values, ` +
+    'buffer encodings, each operation awaited in turn')
+
+  let baseline = null
+  let nativeError = null
+  try {
+    baseline = ensureBaseline(log)
+  } catch (err) {
+    nativeError = `build failed: ${err.message}`
+    log(`native baseline: ${nativeError}`)
+  }
+
+  log('building the data set')
+  const dataset = new Dataset(n, SEED)
+  const warmup = new Dataset(Math.min(WARMUP_N, n), SEED + 1000)
+  const root = makeTempRoot('sophia-level-bench-')
+  const results = {}
+  const stalls = {}
+
+  for (const backend of BACKENDS) {
+    log(`${backend.name}: warm-up (${warmup.n} keys, not measured)`)
+    await runSuite({ backend, dataset: warmup, root: path.join(root, 'warmup') })
+    if (typeof global.gc === 'function') global.gc()
+    await sleep(200)
+    log(`${backend.name}: ${n} keys`)
+    const monitor = new StallMonitor().start()
+    try {
+      results[backend.name] = await runSuite({ backend, dataset, root, monitor, log })
+    } finally {
+      monitor.stop()
+    }
+    stalls[backend.name] = monitor.result()
+  }
+
+  let native = null
+  if (baseline !== null) {
+    log(`native C: ${n} keys`)
+    try {
+      native = runBaseline({ binary: baseline, dir: path.join(root, 'native'), n, scanPasses: SCAN_PASSES, seed: SEED })
+    } catch (err) {
+      nativeError = `run failed: ${err.message}`
+      log(`native baseline: ${nativeError}`)
+    }
+  }
+  removeDir(root)
+
+  console.log()
+  console.log(report.resultsTable(WORKLOADS, results, native))
+  console.log()
+  console.log('Ratios > 1 mean sophia-level is faster. All columns measured in this one run; compare ratios, not absolutes.')
+  if (nativeError !== null) console.log(`native C baseline unavailable (${nativeError})`)
+  console.log()
+  console.log('Worst event-loop stall (gap between ticks of a 1 ms timer; the loop yields every ~1000 entries):')
+  for (const backend of BACKENDS) console.log(report.stallLine(backend.name, stalls[backend.name]))
+
+  const file = report.writeJson('last-run.json', {
+    date: new Date().toISOString(),
+    machine,
+    options: {
+      quick: options.quick,
+      n,
+      keySize: KEY_SIZE,
+      valueSize: VALUE_SIZE,
+      seed: SEED,
+      scanPasses: SCAN_PASSES,
+      warmupN: warmup.n
+    },
+    workloads: WORKLOADS.map(({ id, label, unit, native }) => ({ id, label, unit, native: native ?? null })),
+    results,
+    native: native ?? { error: nativeError },
+    eventLoopStall: stalls
+  })
+  console.log()
+  console.log(`Results written to ${path.relative(process.cwd(), file) || file}`)
+}
+
+main().catch((err) => {
+  console.error(err)
+  process.exitCode = 1
+})

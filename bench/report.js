@@ -1,0 +1,113 @@
+'use strict'
+
+// Formatting: the machine line, the results table and the JSON file.
+
+const fs = require('fs')
+const os = require('os')
+const path = require('path')
+
+const RESULTS_DIR = path.join(__dirname, 'results')
+
+function machine () {
+  const cpus = os.cpus()
+  return {
+    cpu: cpus.length > 0 ? cpus[0].model.trim() : 'unknown',
+    cores: cpus.length,
+    node: process.version,
+    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+    totalMemoryMiB: Math.round(os.totalmem() / 1024 / 1024)
+  }
+}
+
+function machineLine (m) {
+  return `Machine: ${m.cpu}, ${m.cores} cores, Node ${m.node}, ${m.platform}`
+}
+
+function formatRate (rate) {
+  return rate === undefined || rate === null ? 'n/a' : Math.round(rate).toLocaleString('en-US')
+}
+
+function formatRatio (a, b) {
+  if (a === undefined || b === undefined || a === null || b === null || b === 0) return '–'
+  return `${(a / b).toFixed(2)}x`
+}
+
+function formatBytes (bytes) {
+  if (bytes === undefined || bytes === null) return 'n/a'
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
+  let value = bytes
+  let unit = 0
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024
+    unit++
+  }
+  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`
+}
+
+/**
+ * A Markdown table: `header` is an array of strings, `rows` arrays of cells.
+ * The first `leftColumns` columns are left-aligned, the others right-aligned.
+ */
+function table (header, rows, leftColumns = 1) {
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((row) => String(row[c]).length)))
+  const line = (cells) => '| ' + cells.map((cell, c) => {
+    const text = String(cell)
+    return c < leftColumns ? text.padEnd(widths[c]) : text.padStart(widths[c])
+  }).join(' | ') + ' |'
+  const rule = '|' + widths.map((w, c) => c < leftColumns ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':').join('|') + '|'
+  return [line(header), rule, ...rows.map(line)].join('\n')
+}
+
+/** The main table from the per-backend results and the native baseline. */
+function resultsTable (workloads, results, native) {
+  const header = [
+    'workload',
+    'sophia-level ops/s',
+    'classic-level ops/s',
+    'memory-level ops/s',
+    'native C ops/s',
+    'sophia/classic',
+    'sophia/memory',
+    'sophia/native'
+  ]
+  const rows = workloads.map((w) => {
+    const rate = (name) => results[name]?.[w.id]?.rate
+    const nativeRate = w.native !== undefined ? native?.workloads?.[w.native]?.rate : undefined
+    const sophia = rate('sophia-level')
+    return [
+      `${w.label} (${w.unit})`,
+      formatRate(sophia),
+      formatRate(rate('classic-level')),
+      formatRate(rate('memory-level')),
+      w.native !== undefined ? formatRate(nativeRate) : '–',
+      formatRatio(sophia, rate('classic-level')),
+      formatRatio(sophia, rate('memory-level')),
+      formatRatio(sophia, nativeRate)
+    ]
+  })
+  return table(header, rows)
+}
+
+function stallLine (name, stall) {
+  if (stall === undefined) return `  ${name}: n/a`
+  return `  ${name}: ${stall.maxMs.toFixed(1)} ms (during ${stall.workload})`
+}
+
+function writeJson (file, data) {
+  fs.mkdirSync(RESULTS_DIR, { recursive: true })
+  const full = path.join(RESULTS_DIR, file)
+  fs.writeFileSync(full, JSON.stringify(data, null, 2) + '\n')
+  return full
+}
+
+module.exports = {
+  machine,
+  machineLine,
+  formatRate,
+  formatRatio,
+  formatBytes,
+  table,
+  resultsTable,
+  stallLine,
+  writeJson
+}
