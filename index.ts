@@ -1,5 +1,11 @@
 import { AbstractLevel } from 'abstract-level'
-import type { AbstractDatabaseOptions, AbstractOpenOptions } from 'abstract-level'
+import type {
+  AbstractBatchOperation,
+  AbstractBatchOptions,
+  AbstractChainedBatch,
+  AbstractDatabaseOptions,
+  AbstractOpenOptions
+} from 'abstract-level'
 import { SophiaChainedBatch } from './chained-batch'
 import { KEYS_ONLY, SophiaIterator, SophiaKeyIterator, SophiaValueIterator, openNativeIterator } from './iterator'
 import type { NativeRangeOptions } from './iterator'
@@ -139,6 +145,64 @@ export class SophiaLevel<KDefault = string, VDefault = string>
   async _del (key: Bytes, options: WriteOptions): Promise<void> {
     this.#native.del(key)
     if (options.sync === true) await this.#native.syncLog()
+  }
+
+  // Array batches skip abstract-level's per-operation cloning and encoding
+  // lookups when nothing needs them: no prewrite hook, no 'write' listener,
+  // no sublevel or per-operation encodings. Anything else, or anything
+  // unexpected in an operation, goes through abstract-level as usual.
+  override batch (operations: Array<AbstractBatchOperation<typeof this, KDefault, VDefault>>): Promise<void>
+  override batch<K = KDefault, V = VDefault> (operations: Array<AbstractBatchOperation<typeof this, K, V>>, options: AbstractBatchOptions<K, V>): Promise<void>
+  override batch (): AbstractChainedBatch<typeof this, KDefault, VDefault>
+  override batch (...args: unknown[]): unknown {
+    if (args.length > 0 && this.status === 'open' && this.#hasNoPrewriteHook() && this.listenerCount('write') === 0) {
+      const flat = this.#flattenPlainBatch(args[0], args[1])
+      if (flat !== null) return this.#writeBatch(flat, (args[1] ?? {}) as WriteOptions)
+    }
+    // @ts-expect-error The overloads above accept exactly these arguments.
+    return super.batch(...args)
+  }
+
+  #hasNoPrewriteHook (): boolean {
+    // `noop` is abstract-level's own flag; its types leave it out.
+    return (this.hooks.prewrite as unknown as { noop: boolean }).noop
+  }
+
+  // The native form of a batch of plain operations in the database's own
+  // encodings, or null if it needs abstract-level's full treatment.
+  #flattenPlainBatch (operations: unknown, options: unknown): unknown[] | null {
+    if (!Array.isArray(operations) || operations.length === 0) return null
+    if (options != null) {
+      if (typeof options !== 'object') return null
+      const { keyEncoding, valueEncoding } = options as { keyEncoding?: unknown, valueEncoding?: unknown }
+      if (keyEncoding !== undefined || valueEncoding !== undefined) return null
+    }
+    const keyEncoding = this.keyEncoding()
+    const valueEncoding = this.valueEncoding()
+    const flat = new Array<unknown>(operations.length * 3)
+    try {
+      for (let i = 0, j = 0; i < operations.length; i++, j += 3) {
+        const operation = operations[i]
+        if (typeof operation !== 'object' || operation === null || operation.sublevel != null ||
+            operation.keyEncoding !== undefined || operation.valueEncoding !== undefined || operation.key == null) {
+          return null
+        }
+        if (operation.type === 'put') {
+          if (operation.value == null) return null
+          flat[j] = BATCH_PUT
+          flat[j + 2] = valueEncoding.encode(operation.value)
+        } else if (operation.type === 'del') {
+          flat[j] = BATCH_DEL
+        } else {
+          return null
+        }
+        flat[j + 1] = keyEncoding.encode(operation.key)
+      }
+    } catch {
+      // Let abstract-level report the encoding error in its own words.
+      return null
+    }
+    return flat
   }
 
   async _batch (operations: BatchOperation[], options: WriteOptions): Promise<void> {

@@ -98,28 +98,42 @@ class ChunkReader<T> {
   }
 
   // `remaining` is how many more entries the iterator's limit allows.
-  async next (remaining: number): Promise<T | undefined> {
+  // Reads are synchronous; deliver() turns a result into the promise the
+  // iterator returns.
+  next (remaining: number): T | undefined {
     if (!this.#hasCached() && !this.#fetch(this.#firstRead ? 1 : FETCH_SIZE, this.#highWaterMarkBytes, remaining)) {
-      return this.#settle(undefined)
+      return undefined
     }
-    return this.#settle(this.#decode(this))
+    return this.#decode(this)
   }
 
-  async nextv (size: number, remaining: number): Promise<T[]> {
+  nextv (size: number, remaining: number): T[] {
     const items: T[] = []
     if (this.#hasCached() || this.#fetch(size, this.#highWaterMarkBytes, remaining)) {
       while (items.length < size && this.#hasCached()) items.push(this.#decode(this))
     }
-    return this.#settle(items)
+    return items
   }
 
-  async all (remaining: number): Promise<T[]> {
+  all (remaining: number): T[] {
     const items: T[] = []
     do {
       while (this.#hasCached()) items.push(this.#decode(this))
       // all() is not bounded by highWaterMarkBytes, as in classic-level.
     } while (this.#fetch(FETCH_SIZE, Infinity, remaining - items.length))
-    return this.#settle(items)
+    return items
+  }
+
+  // Reads complete synchronously, so a signal can only abort one by the time
+  // its promise settles: an abort in between rejects the read, as it would
+  // an asynchronous one.
+  deliver<R> (result: R): Promise<R> {
+    if (this.#signal === null) return Promise.resolve(result)
+    const signal = this.#signal
+    return Promise.resolve().then(() => {
+      if (signal.aborted) throw new AbortError()
+      return result
+    })
   }
 
   seek (target: Bytes): void {
@@ -156,22 +170,16 @@ class ChunkReader<T> {
 
   #field (asBuffer: boolean): unknown {
     const chunk = this.#chunk as Buffer
-    const size = chunk.readUInt32LE(this.#offset)
-    const start = this.#offset + 4
+    const offset = this.#offset
+    const size = (chunk[offset] | (chunk[offset + 1] << 8) | (chunk[offset + 2] << 16) | (chunk[offset + 3] << 24)) >>> 0
+    const start = offset + 4
     const end = start + size
     this.#offset = end
-    return asBuffer ? chunk.subarray(start, end) : chunk.toString('utf8', start, end)
+    // Buffer.from(arrayBuffer, …) makes the same view as subarray(), faster.
+    return asBuffer ? Buffer.from(chunk.buffer, chunk.byteOffset + start, size) : chunk.toString('utf8', start, end)
   }
 
-  // Reads complete synchronously, so a signal can only abort one by the time
-  // its promise settles: an abort in between rejects the read, as it would
-  // an asynchronous one.
-  async #settle<R> (result: R): Promise<R> {
-    if (this.#signal === null) return result
-    await undefined
-    if (this.#signal.aborted) throw new AbortError()
-    return result
-  }
+
 }
 
 const decodeEntry = <K, V>(reader: ChunkReader<[K, V]>): [K, V] => [reader.key() as K, reader.value() as V]
@@ -195,16 +203,16 @@ export class SophiaIterator<TDatabase, K, V> extends AbstractIterator<TDatabase,
     this.#reader = reader
   }
 
-  async _next (): Promise<[K, V] | undefined> {
-    return this.#reader.next(this.limit - this.count)
+  _next (): Promise<[K, V] | undefined> {
+    return this.#reader.deliver(this.#reader.next(this.limit - this.count))
   }
 
-  async _nextv (size: number): Promise<Array<[K, V]>> {
-    return this.#reader.nextv(size, this.limit - this.count)
+  _nextv (size: number): Promise<Array<[K, V]>> {
+    return this.#reader.deliver(this.#reader.nextv(size, this.limit - this.count))
   }
 
-  async _all (): Promise<Array<[K, V]>> {
-    return this.#reader.all(this.limit - this.count)
+  _all (): Promise<Array<[K, V]>> {
+    return this.#reader.deliver(this.#reader.all(this.limit - this.count))
   }
 
   _seek (target: Bytes): void {
@@ -226,16 +234,16 @@ export class SophiaKeyIterator<TDatabase, K> extends AbstractKeyIterator<TDataba
     this.#reader = reader
   }
 
-  async _next (): Promise<K | undefined> {
-    return this.#reader.next(this.limit - this.count)
+  _next (): Promise<K | undefined> {
+    return this.#reader.deliver(this.#reader.next(this.limit - this.count))
   }
 
-  async _nextv (size: number): Promise<K[]> {
-    return this.#reader.nextv(size, this.limit - this.count)
+  _nextv (size: number): Promise<K[]> {
+    return this.#reader.deliver(this.#reader.nextv(size, this.limit - this.count))
   }
 
-  async _all (): Promise<K[]> {
-    return this.#reader.all(this.limit - this.count)
+  _all (): Promise<K[]> {
+    return this.#reader.deliver(this.#reader.all(this.limit - this.count))
   }
 
   _seek (target: Bytes): void {
@@ -257,16 +265,16 @@ export class SophiaValueIterator<TDatabase, K, V> extends AbstractValueIterator<
     this.#reader = reader
   }
 
-  async _next (): Promise<V | undefined> {
-    return this.#reader.next(this.limit - this.count)
+  _next (): Promise<V | undefined> {
+    return this.#reader.deliver(this.#reader.next(this.limit - this.count))
   }
 
-  async _nextv (size: number): Promise<V[]> {
-    return this.#reader.nextv(size, this.limit - this.count)
+  _nextv (size: number): Promise<V[]> {
+    return this.#reader.deliver(this.#reader.nextv(size, this.limit - this.count))
   }
 
-  async _all (): Promise<V[]> {
-    return this.#reader.all(this.limit - this.count)
+  _all (): Promise<V[]> {
+    return this.#reader.deliver(this.#reader.all(this.limit - this.count))
   }
 
   _seek (target: Bytes): void {
