@@ -20,14 +20,17 @@
       "sources": [
         "binding/addon.cc",
         "binding/bytes.cc",
+        "binding/cursor_walk.cc",
         "binding/database.cc",
         "binding/directory_lock.cc",
         "binding/errors.cc",
         "binding/iterator.cc",
         "binding/lifecycle_workers.cc",
         "binding/log_sync_worker.cc",
+        "binding/read_set.cc",
         "binding/read_view.cc",
-        "binding/snapshot.cc"
+        "binding/snapshot.cc",
+        "binding/transaction.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": [

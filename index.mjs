@@ -8,5 +8,6 @@ export const {
   SophiaKeyIterator,
   SophiaValueIterator,
   SophiaChainedBatch,
-  SophiaSnapshot
+  SophiaSnapshot,
+  SophiaTransaction
 } = sophiaLevel

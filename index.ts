@@ -10,8 +10,10 @@ import { SophiaChainedBatch } from './chained-batch'
 import { KEYS_ONLY, SophiaIterator, SophiaKeyIterator, SophiaValueIterator, openNativeIterator } from './iterator'
 import type { NativeRangeOptions } from './iterator'
 import { BATCH_DEL, BATCH_PUT, NativeDatabaseClass } from './native'
-import type { Bytes, NativeDatabase, NativeSnapshot } from './native'
+import type { Bytes, NativeDatabase, NativeSnapshot, NativeTransaction } from './native'
 import { SophiaSnapshot } from './snapshot'
+import { SophiaTransaction } from './transaction'
+import ModuleError = require('module-error')
 
 /** Options of the SophiaLevel constructor. */
 export interface DatabaseOptions<K, V> extends AbstractDatabaseOptions<K, V> {
@@ -30,6 +32,18 @@ interface ReadOptions {
   keyEncoding?: string
   valueEncoding?: string
   snapshot?: SophiaSnapshot | null
+  transaction?: SophiaTransaction<any, any> | null
+}
+
+/** Options of the managed form of db.transaction(fn, options). */
+export interface ManagedTransactionOptions {
+  /**
+   * How many times to run `fn` again, against a fresh snapshot, after a
+   * SOPHIA_TRANSACTION_CONFLICT. Default 10.
+   */
+  retries?: number | undefined
+  /** Commit with `sync: true`. Default false. */
+  sync?: boolean | undefined
 }
 
 interface WriteOptions {
@@ -45,6 +59,7 @@ interface BatchOperation {
 // Keys deleted per transaction by clear(), between which the event loop runs.
 const CLEAR_CHUNK = 1000
 const DEFAULT_THREADS = 1
+const DEFAULT_RETRIES = 10
 const MAX_THREADS = 64
 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
@@ -67,6 +82,13 @@ function checkThreads (threads: unknown): number {
 
 function nativeSnapshot (options: ReadOptions): NativeSnapshot | undefined {
   return options.snapshot?.native
+}
+
+// Backs off a little more after each conflict, with jitter, so that
+// transactions that keep colliding spread out.
+function backOff (attempt: number): Promise<void> {
+  const milliseconds = Math.random() * Math.min(50, 2 ** attempt)
+  return new Promise((resolve) => setTimeout(resolve, milliseconds))
 }
 
 /**
@@ -118,23 +140,39 @@ export class SophiaLevel<KDefault = string, VDefault = string>
   }
 
   async _get (key: Bytes, options: ReadOptions): Promise<string | Buffer | undefined> {
-    return this.#native.get(key, options.valueEncoding !== 'utf8', nativeSnapshot(options))
+    return this._getSync(key, options)
   }
 
   _getSync (key: Bytes, options: ReadOptions): string | Buffer | undefined {
-    return this.#native.get(key, options.valueEncoding !== 'utf8', nativeSnapshot(options))
+    const asBuffer = options.valueEncoding !== 'utf8'
+    if (options.transaction != null) return this.#transactionOf(options).get(key, asBuffer)
+    return this.#native.get(key, asBuffer, nativeSnapshot(options))
   }
 
   async _getMany (keys: Bytes[], options: ReadOptions): Promise<Array<string | Buffer | undefined>> {
-    return this.#native.getMany(keys, options.valueEncoding !== 'utf8', nativeSnapshot(options))
+    const asBuffer = options.valueEncoding !== 'utf8'
+    if (options.transaction != null) return this.#transactionOf(options).getMany(keys, asBuffer)
+    return this.#native.getMany(keys, asBuffer, nativeSnapshot(options))
   }
 
   async _has (key: Bytes, options: ReadOptions): Promise<boolean> {
+    if (options.transaction != null) return this.#transactionOf(options).has(key)
     return this.#native.has(key, nativeSnapshot(options))
   }
 
   async _hasMany (keys: Bytes[], options: ReadOptions): Promise<boolean[]> {
+    if (options.transaction != null) return this.#transactionOf(options).hasMany(keys)
     return this.#native.hasMany(keys, nativeSnapshot(options))
+  }
+
+  // The native transaction named by a read's `transaction` option.
+  #transactionOf (options: ReadOptions): NativeTransaction {
+    const transaction = options.transaction
+    if (!(transaction instanceof SophiaTransaction) || transaction.db !== this) {
+      throw new TypeError('The transaction option must be a transaction of this database')
+    }
+    if (options.snapshot != null) throw new TypeError('The snapshot and transaction options cannot be combined')
+    return transaction.native
   }
 
   async _put (key: Bytes, value: Bytes, options: WriteOptions): Promise<void> {
@@ -243,6 +281,11 @@ export class SophiaLevel<KDefault = string, VDefault = string>
   }
 
   async #clearRange (options: NativeRangeOptions): Promise<void> {
+    if (options.transaction != null) {
+      throw new ModuleError('clear() does not take a transaction: delete the keys with tx.del()', {
+        code: 'LEVEL_NOT_SUPPORTED'
+      })
+    }
     const iterator = openNativeIterator(this.#native, options, KEYS_ONLY)
     let remaining = options.limit !== undefined && options.limit >= 0 ? options.limit : Infinity
     try {
@@ -261,6 +304,45 @@ export class SophiaLevel<KDefault = string, VDefault = string>
     return new SophiaSnapshot(options, this.#native.snapshot())
   }
 
+  /**
+   * Begins an interactive transaction. With a function, runs it in a
+   * transaction that commits when the function's promise resolves and rolls
+   * back when it rejects, running it again on a conflict (see
+   * ManagedTransactionOptions); resolves with what the function returned.
+   */
+  transaction (): SophiaTransaction<KDefault, VDefault>
+  transaction<T> (fn: (transaction: SophiaTransaction<KDefault, VDefault>) => T | Promise<T>, options?: ManagedTransactionOptions): Promise<T>
+  transaction<T> (fn?: (transaction: SophiaTransaction<KDefault, VDefault>) => T | Promise<T>, options?: ManagedTransactionOptions): SophiaTransaction<KDefault, VDefault> | Promise<T> {
+    if (fn === undefined) return this.#beginTransaction()
+    if (typeof fn !== 'function') throw new TypeError('The first argument must be a function, if given')
+    return this.#runTransaction(fn, options)
+  }
+
+  #beginTransaction (): SophiaTransaction<KDefault, VDefault> {
+    if (this.status !== 'open') {
+      throw new ModuleError('Database is not open: cannot begin a transaction', { code: 'LEVEL_DATABASE_NOT_OPEN' })
+    }
+    return new SophiaTransaction(this, this.#native.transaction(), () => this.#native.syncLog())
+  }
+
+  async #runTransaction<T> (fn: (transaction: SophiaTransaction<KDefault, VDefault>) => T | Promise<T>, options?: ManagedTransactionOptions): Promise<T> {
+    const retries = options?.retries ?? DEFAULT_RETRIES
+    if (typeof retries !== 'number') throw new TypeError("The 'retries' option must be a number")
+    if (!Number.isInteger(retries) || retries < 0) throw new RangeError("The 'retries' option must be an integer of 0 or more")
+    for (let attempt = 0; ; attempt++) {
+      const transaction = this.#beginTransaction()
+      try {
+        const result = await fn(transaction)
+        if (transaction.open) await transaction.commit({ sync: options?.sync })
+        return result
+      } catch (err) {
+        await transaction.close()
+        if ((err as { code?: unknown })?.code !== 'SOPHIA_TRANSACTION_CONFLICT' || attempt >= retries) throw err
+      }
+      await backOff(attempt)
+    }
+  }
+
   async #writeBatch (operations: unknown[], options: WriteOptions): Promise<void> {
     this.#native.batch(operations)
     if (options.sync === true) await this.#native.syncLog()
@@ -270,3 +352,5 @@ export class SophiaLevel<KDefault = string, VDefault = string>
 export { SophiaIterator, SophiaKeyIterator, SophiaValueIterator } from './iterator'
 export { SophiaChainedBatch } from './chained-batch'
 export { SophiaSnapshot } from './snapshot'
+export { SophiaTransaction } from './transaction'
+export type { TransactionCommitOptions, TransactionDelOptions, TransactionPutOptions, TransactionTargetOptions } from './transaction'

@@ -1,7 +1,7 @@
 import { AbstractIterator, AbstractKeyIterator, AbstractValueIterator } from 'abstract-level'
 import type { AbstractIteratorOptions, AbstractKeyIteratorOptions, AbstractValueIteratorOptions } from 'abstract-level'
 import ModuleError = require('module-error')
-import type { Bytes, NativeDatabase, NativeIterator, NativeSnapshot } from './native'
+import type { Bytes, NativeDatabase, NativeIterator, NativeSnapshot, NativeTransaction } from './native'
 
 // Bits of the native iterator's flags (binding/iterator.h).
 const REVERSE = 1 << 0
@@ -32,6 +32,7 @@ export interface NativeRangeOptions {
   keyEncoding?: string
   valueEncoding?: string
   snapshot?: { native: NativeSnapshot } | null
+  transaction?: { native: NativeTransaction } | null
   signal?: AbortSignal | null
   highWaterMarkBytes?: number
 }
@@ -59,7 +60,7 @@ export function openNativeIterator (db: NativeDatabase, options: NativeRangeOpti
     flags |= HAS_UPPER | UPPER_EXCLUSIVE
   }
   if (options.reverse === true) flags |= REVERSE
-  return db.iterator(flags, lower, upper, options.snapshot?.native)
+  return db.iterator(flags, lower, upper, options.snapshot?.native, options.transaction?.native)
 }
 
 class AbortError extends ModuleError {

@@ -9,6 +9,17 @@ export interface NativeSnapshot {
   close (): void
 }
 
+export interface NativeTransaction {
+  get (key: Bytes, valueAsBuffer: boolean): string | Buffer | undefined
+  getMany (keys: Bytes[], valueAsBuffer: boolean): Array<string | Buffer | undefined>
+  has (key: Bytes): boolean
+  hasMany (keys: Bytes[]): boolean[]
+  put (key: Bytes, value: Bytes): void
+  del (key: Bytes): void
+  commit (): void
+  rollback (): void
+}
+
 export interface NativeIterator {
   nextv (count: number, byteBudget: number): Buffer | undefined
   seek (target: Bytes): void
@@ -27,8 +38,9 @@ export interface NativeDatabase {
   hasMany (keys: Bytes[], snapshot?: NativeSnapshot): boolean[]
   batch (operations: unknown[]): void
   syncLog (): Promise<void>
-  iterator (flags: number, lower: Bytes | undefined, upper: Bytes | undefined, snapshot?: NativeSnapshot): NativeIterator
+  iterator (flags: number, lower: Bytes | undefined, upper: Bytes | undefined, snapshot?: NativeSnapshot, transaction?: NativeTransaction): NativeIterator
   snapshot (): NativeSnapshot
+  transaction (): NativeTransaction
 }
 
 interface Binding {

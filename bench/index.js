@@ -52,6 +52,22 @@ function positiveInteger (text, flag) {
   return value
 }
 
+/**
+ * Warnings when the native baseline did not read what sophia-level read
+ * (the range workloads count their entries on both sides).
+ */
+function nativeMismatches (results, native) {
+  const lines = []
+  for (const id of ['range', 'reverseRange']) {
+    const js = results['sophia-level']?.[id]?.entries
+    const c = native?.workloads?.[id]?.entries
+    if (js !== undefined && c !== undefined && js !== c) {
+      lines.push(`warning: ${id}: native C read ${c} entries, sophia-level ${js}`)
+    }
+  }
+  return lines
+}
+
 async function main () {
   const options = parseOptions(process.argv.slice(2))
   if (options.help) {
@@ -112,11 +128,19 @@ async function main () {
   }
   removeDir(root)
 
+  const floors = report.floors(WORKLOADS, results, native)
   console.log()
   console.log(report.resultsTable(WORKLOADS, results, native))
   console.log()
   console.log('Ratios > 1 mean sophia-level is faster. All columns measured in this one run; compare ratios, not absolutes.')
-  if (nativeError !== null) console.log(`native C baseline unavailable (${nativeError})`)
+  if (nativeError !== null) {
+    console.log(`native C baseline unavailable (${nativeError})`)
+  } else {
+    console.log()
+    console.log('Floors: the best sophia/classic ratio possible if the binding cost nothing (a target above it cannot be met):')
+    for (const line of report.floorLines(WORKLOADS, floors)) console.log(line)
+    for (const line of nativeMismatches(results, native)) console.log(line)
+  }
   console.log()
   console.log('Worst event-loop stall (gap between ticks of a 1 ms timer; the loop yields every ~1000 entries):')
   for (const backend of BACKENDS) console.log(report.stallLine(backend.name, stalls[backend.name]))
@@ -136,6 +160,7 @@ async function main () {
     workloads: WORKLOADS.map(({ id, label, unit, native }) => ({ id, label, unit, native: native ?? null })),
     results,
     native: native ?? { error: nativeError },
+    floors,
     eventLoopStall: stalls
   })
   console.log()

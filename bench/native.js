@@ -1,7 +1,8 @@
 'use strict'
 
-// Builds and runs bench/native/baseline.c: the same put/get/scan workloads
-// straight against Sophia's C API, to show what the binding costs on top.
+// Builds and runs bench/native/baseline.c: the same put, batch, get, getMany,
+// scan and range workloads straight against Sophia's C API, to show what the
+// binding costs on top.
 
 const fs = require('fs')
 const path = require('path')
@@ -39,7 +40,9 @@ function ensureBaseline (log = () => {}) {
 
 /**
  * Runs the baseline over `n` keys in `dir` (whose parent must exist) and
- * returns { n, workloads: { putSeq, putRandom, getRandom, scan } }.
+ * returns { n, workloads: { putSeq, putRandom, getRandom, batchSeq,
+ * batchRandom, getMany, scan, range, reverseRange } }, each
+ * { ops, ms, rate } (plus batches, calls or entries).
  */
 function runBaseline ({ binary, dir, n, scanPasses, seed }) {
   const stdout = execFileSync(binary, [dir, String(n), String(scanPasses), String(seed)], {

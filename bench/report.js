@@ -88,6 +88,33 @@ function resultsTable (workloads, results, native) {
   return table(header, rows)
 }
 
+/**
+ * Per workload with a native column: native C ops/s ÷ classic-level ops/s,
+ * the best sophia/classic ratio possible if the binding cost nothing.
+ * { [id]: ratio, or null when a rate is missing }.
+ */
+function floors (workloads, results, native) {
+  const out = {}
+  for (const w of workloads) {
+    if (w.native === undefined) continue
+    const nativeRate = native?.workloads?.[w.native]?.rate
+    const classic = results['classic-level']?.[w.id]?.rate
+    out[w.id] = nativeRate > 0 && classic > 0 ? Math.round(nativeRate / classic * 1000) / 1000 : null
+  }
+  return out
+}
+
+/** The floor lines printed under the table, one per workload with a native column. */
+function floorLines (workloads, floorRatios) {
+  const rows = workloads.filter((w) => w.id in floorRatios)
+  const width = Math.max(...rows.map((w) => `${w.label} (${w.unit}):`.length))
+  return rows.map((w) => {
+    const ratio = floorRatios[w.id]
+    const text = ratio === null ? 'n/a' : `${ratio.toFixed(2)}×`
+    return `  ${`${w.label} (${w.unit}):`.padEnd(width)}  floor: native C ops/s ÷ classic-level ops/s = ${text}`
+  })
+}
+
 function stallLine (name, stall) {
   if (stall === undefined) return `  ${name}: n/a`
   return `  ${name}: ${stall.maxMs.toFixed(1)} ms (during ${stall.workload})`
@@ -108,6 +135,8 @@ module.exports = {
   formatBytes,
   table,
   resultsTable,
+  floors,
+  floorLines,
   stallLine,
   writeJson
 }

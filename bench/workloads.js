@@ -13,6 +13,8 @@ const { openDb, closeDb } = require('./backends')
 
 const YIELD_EVERY = 1024 // entries, a power of two
 const YIELD_MASK = YIELD_EVERY - 1
+// BATCH_SIZE, GET_MANY_SIZE, RANGE_SIZE and rangeCount() are repeated in
+// bench/native/baseline.c; keep them in sync.
 const BATCH_SIZE = 1000
 const GET_MANY_SIZE = 100
 const RANGE_SIZE = 100
@@ -61,21 +63,25 @@ async function getRandom (db, ds) {
   return { ops: ds.n }
 }
 
-async function batchPut (db, ds) {
-  const order = ds.putOrder
-  let ops = 0
-  for (let start = 0; start < ds.n; start += BATCH_SIZE) {
-    const end = Math.min(start + BATCH_SIZE, ds.n)
-    const operations = new Array(end - start)
-    for (let i = start; i < end; i++) {
-      const k = order[i]
-      operations[i - start] = { type: 'put', key: ds.key(k), value: ds.value(k) }
+// N puts as N/1000 array batches, keys in index order (0..N-1) when
+// `random` is false, in the order of 'put random' (ds.putOrder) when true.
+function batchWriter (random) {
+  return async function batchPut (db, ds) {
+    const order = random ? ds.putOrder : null
+    let ops = 0
+    for (let start = 0; start < ds.n; start += BATCH_SIZE) {
+      const end = Math.min(start + BATCH_SIZE, ds.n)
+      const operations = new Array(end - start)
+      for (let i = start; i < end; i++) {
+        const k = order !== null ? order[i] : i
+        operations[i - start] = { type: 'put', key: ds.key(k), value: ds.value(k) }
+      }
+      await db.batch(operations)
+      ops += operations.length
+      await yieldToLoop()
     }
-    await db.batch(operations)
-    ops += operations.length
-    await yieldToLoop()
+    return { ops, batches: Math.ceil(ds.n / BATCH_SIZE) }
   }
-  return { ops, batches: Math.ceil(ds.n / BATCH_SIZE) }
 }
 
 async function getMany (db, ds) {
@@ -146,20 +152,22 @@ function rangeReader (reverse) {
 
 /**
  * The workloads, in the order they run. `db` says which database each uses:
- * 'seq' and 'batch' are fresh databases, closed and removed right after;
- * 'loaded' is the database filled by 'put random', used by every read.
- * `native` names the matching result of bench/native/baseline.c.
+ * 'seq', 'batchSeq' and 'batchRandom' are fresh databases, closed and
+ * removed right after; 'loaded' is the database filled by 'put random', used
+ * by every read (it stays open meanwhile). `native` names the matching
+ * result of bench/native/baseline.c, which runs them in the same order.
  */
 const WORKLOADS = [
   { id: 'putSeq', label: 'put, sequential keys', unit: 'puts/s', db: 'seq', native: 'putSeq', run: putSequential },
   { id: 'putRandom', label: 'put, random keys', unit: 'puts/s', db: 'loaded', native: 'putRandom', run: putRandom },
   { id: 'getRandom', label: 'get, random keys', unit: 'gets/s', db: 'loaded', native: 'getRandom', run: getRandom },
-  { id: 'batch', label: `batch of ${BATCH_SIZE} puts`, unit: 'puts/s', db: 'batch', run: batchPut },
-  { id: 'getMany', label: `getMany of ${GET_MANY_SIZE} random keys`, unit: 'keys/s', db: 'loaded', run: getMany },
+  { id: 'batchSeq', label: `batch of ${BATCH_SIZE} puts, sequential keys`, unit: 'puts/s', db: 'batchSeq', native: 'batchSeq', run: batchWriter(false) },
+  { id: 'batchRandom', label: `batch of ${BATCH_SIZE} puts, random keys`, unit: 'puts/s', db: 'batchRandom', native: 'batchRandom', run: batchWriter(true) },
+  { id: 'getMany', label: `getMany of ${GET_MANY_SIZE} random keys`, unit: 'keys/s', db: 'loaded', native: 'getMany', run: getMany },
   { id: 'scanNextv', label: `full scan, nextv(${NEXTV_SIZE})`, unit: 'entries/s', db: 'loaded', native: 'scan', run: scanNextv },
   { id: 'scanForAwait', label: 'full scan, for await', unit: 'entries/s', db: 'loaded', native: 'scan', run: scanForAwait },
-  { id: 'range', label: `range of ${RANGE_SIZE}, forward`, unit: 'ranges/s', db: 'loaded', run: rangeReader(false) },
-  { id: 'reverseRange', label: `range of ${RANGE_SIZE}, reverse`, unit: 'ranges/s', db: 'loaded', run: rangeReader(true) }
+  { id: 'range', label: `range of ${RANGE_SIZE}, forward`, unit: 'ranges/s', db: 'loaded', native: 'range', run: rangeReader(false) },
+  { id: 'reverseRange', label: `range of ${RANGE_SIZE}, reverse`, unit: 'ranges/s', db: 'loaded', native: 'reverseRange', run: rangeReader(true) }
 ]
 
 /** Runs `run(db, ds)` and returns its counts with the elapsed time and rate. */

@@ -5,6 +5,7 @@
 #include "errors.h"
 #include "iterator.h"
 #include "snapshot.h"
+#include "transaction.h"
 
 namespace sophia_level {
 
@@ -28,6 +29,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   data->database_class = Napi::Persistent(database_class);
   data->iterator_class = Napi::Persistent(Iterator::DefineClass(env));
   data->snapshot_class = Napi::Persistent(Snapshot::DefineClass(env));
+  data->transaction_class = Napi::Persistent(Transaction::DefineClass(env));
   exports.Set("Database", database_class);
   exports.Set("setErrorClass", Napi::Function::New<SetErrorClassExport>(env, "setErrorClass"));
   return exports;

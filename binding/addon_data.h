@@ -10,6 +10,7 @@ struct AddonData {
   Napi::FunctionReference database_class;
   Napi::FunctionReference iterator_class;
   Napi::FunctionReference snapshot_class;
+  Napi::FunctionReference transaction_class;
   Napi::FunctionReference error_class;
 
   static AddonData* Of(Napi::Env env) { return env.GetInstanceData<AddonData>(); }

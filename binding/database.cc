@@ -12,6 +12,7 @@
 #include "log_sync_worker.h"
 #include "read_view.h"
 #include "snapshot.h"
+#include "transaction.h"
 #include "sophia.h"
 
 namespace sophia_level {
@@ -41,9 +42,9 @@ bool MakeDirectories(const std::string& path, std::string* message) {
   }
 }
 
-bool CheckKeySize(Napi::Env env, const ByteView& key) {
-  if (key.size() <= kMaxKeySize) return true;
-  ThrowCodeError(env, kKeyTooLarge, SizeMessage("Key", key.size(), kMaxKeySize));
+bool CheckKeySize(Napi::Env env, size_t size) {
+  if (size <= kMaxKeySize) return true;
+  ThrowCodeError(env, kKeyTooLarge, SizeMessage("Key", size, kMaxKeySize));
   return false;
 }
 
@@ -64,6 +65,7 @@ Napi::Function Database::DefineClass(Napi::Env env) {
                                                InstanceMethod<&Database::SyncLog>("syncLog"),
                                                InstanceMethod<&Database::NewIterator>("iterator"),
                                                InstanceMethod<&Database::NewSnapshot>("snapshot"),
+                                               InstanceMethod<&Database::NewTransaction>("transaction"),
                                            });
 }
 
@@ -110,14 +112,14 @@ bool Database::FailedSinceLastCheck(Napi::Env env, const std::string& what) {
   return true;
 }
 
-void* Database::NewKeyDocument(Napi::Env env, const ByteView& key) {
-  if (!CheckKeySize(env, key)) return nullptr;
+void* Database::NewKeyDocument(Napi::Env env, const char* key, size_t size) {
+  if (!CheckKeySize(env, size)) return nullptr;
   void* document = sp_document(sophia_db_);
   if (document == nullptr) {
     ThrowSophiaError(env, "cannot create a document");
     return nullptr;
   }
-  if (sp_setstring(document, "key", key.field_data(), static_cast<int>(key.size())) != 0) {
+  if (sp_setstring(document, "key", size == 0 ? "" : key, static_cast<int>(size)) != 0) {
     sp_destroy(document);
     ThrowSophiaError(env, "cannot set the key");
     return nullptr;
@@ -199,22 +201,26 @@ bool Database::ReadSnapshotArgument(Napi::Env env, Napi::Value value, ReadView**
   return true;
 }
 
-bool Database::Write(Napi::Env env, void* target, bool is_put, napi_value key, napi_value value) {
+bool Database::WriteArguments(Napi::Env env, void* target, napi_value key, napi_value value) {
   if (!key_.Read(env, key, "Key")) return false;
-  if (is_put && !value_.Read(env, value, "Value")) return false;
-  void* document = NewKeyDocument(env, key_);
+  if (value != nullptr && !value_.Read(env, value, "Value")) return false;
+  return Write(env, target, key_, value == nullptr ? nullptr : &value_);
+}
+
+bool Database::Write(Napi::Env env, void* target, const ByteView& key, const ByteView* value) {
+  void* document = NewKeyDocument(env, key);
   if (document == nullptr) return false;
-  if (is_put && !SetValue(env, document, value_)) {
+  if (value != nullptr && !SetValue(env, document, *value)) {
     sp_destroy(document);
     return false;
   }
   // Both consume the document, whatever they answer.
-  int rc = is_put ? sp_set(target, document) : sp_delete(target, document);
+  int rc = value != nullptr ? sp_set(target, document) : sp_delete(target, document);
   if (rc == 0) return true;
   if (rc == 1) {
     ThrowCodeError(env, kTransactionLocked, "Key is written by a transaction that has not committed yet");
   } else {
-    ThrowSophiaError(env, is_put ? "cannot put" : "cannot delete");
+    ThrowSophiaError(env, value != nullptr ? "cannot put" : "cannot delete");
   }
   return false;
 }
@@ -359,6 +365,7 @@ void Database::DestroyEnvironment() {
 
 void Database::ReleaseResources() {
   while (!iterators_.empty()) (*iterators_.begin())->Detach();
+  while (!transactions_.empty()) (*transactions_.begin())->Detach();
   while (!snapshots_.empty()) (*snapshots_.begin())->Detach();
   for (ReadView* view : views_) view->Invalidate();
   views_.clear();
@@ -420,13 +427,13 @@ void Database::RemoveCleanupHook(Napi::Env env) {
 
 Napi::Value Database::Put(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (CheckOpen(env)) Write(env, sophia_db_, true, info[0], info[1]);
+  if (CheckOpen(env)) WriteArguments(env, sophia_db_, info[0], info[1]);
   return env.Undefined();
 }
 
 Napi::Value Database::Del(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (CheckOpen(env)) Write(env, sophia_db_, false, info[0], nullptr);
+  if (CheckOpen(env)) WriteArguments(env, sophia_db_, info[0], nullptr);
   return env.Undefined();
 }
 
@@ -517,14 +524,16 @@ Napi::Value Database::Batch(const Napi::CallbackInfo& info) {
     // A failed Get() (the environment is shutting down) answers an empty
     // value that must not be used further.
     Napi::Value kind_value = operations.Get(i);
-    if (kind_value.IsEmpty()) {
+    Napi::Value key = operations.Get(i + 1);
+    Napi::Value value = operations.Get(i + 2);
+    if (kind_value.IsEmpty() || key.IsEmpty() || value.IsEmpty()) {
       sp_destroy(transaction);
       return env.Undefined();
     }
     uint32_t kind = kind_value.As<Napi::Number>().Uint32Value();
     bool is_put = kind == kBatchPut;
     if (!is_put && kind != kBatchDel) ThrowTypeError(env, "unknown batch operation");
-    if (env.IsExceptionPending() || !Write(env, transaction, is_put, operations.Get(i + 1), operations.Get(i + 2))) {
+    if (env.IsExceptionPending() || !WriteArguments(env, transaction, key, is_put ? static_cast<napi_value>(value) : nullptr)) {
       sp_destroy(transaction);
       return env.Undefined();
     }
@@ -545,13 +554,19 @@ Napi::Value Database::SyncLog(const Napi::CallbackInfo& info) {
 Napi::Value Database::NewIterator(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckOpen(env)) return env.Undefined();
-  return AddonData::Of(env)->iterator_class.New({Value(), info[0], info[1], info[2], info[3]});
+  return AddonData::Of(env)->iterator_class.New({Value(), info[0], info[1], info[2], info[3], info[4]});
 }
 
 Napi::Value Database::NewSnapshot(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckOpen(env)) return env.Undefined();
   return AddonData::Of(env)->snapshot_class.New({Value()});
+}
+
+Napi::Value Database::NewTransaction(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckOpen(env)) return env.Undefined();
+  return AddonData::Of(env)->transaction_class.New({Value()});
 }
 
 }  // namespace sophia_level

@@ -16,6 +16,7 @@ namespace sophia_level {
 class Iterator;
 class ReadView;
 class Snapshot;
+class Transaction;
 
 // Settings read from the JS options before opening.
 struct OpenOptions {
@@ -50,7 +51,11 @@ class Database : public Napi::ObjectWrap<Database> {
   bool ReadSnapshotArgument(Napi::Env env, Napi::Value value, ReadView** view);
 
   // A new document with its key set, or nullptr with an error pending.
-  void* NewKeyDocument(Napi::Env env, const ByteView& key);
+  void* NewKeyDocument(Napi::Env env, const char* key, size_t size);
+  void* NewKeyDocument(Napi::Env env, const ByteView& key) { return NewKeyDocument(env, key.data(), key.size()); }
+  // Applies one write to Sophia (the database or a transaction); a nullptr
+  // value is a deletion. False with an error pending.
+  bool Write(Napi::Env env, void* target, const ByteView& key, const ByteView* value);
   // Throws the error Sophia reported, falling back to `what` when it has none.
   void ThrowSophiaError(Napi::Env env, const std::string& what);
   // After Sophia answered NULL, tells "not found" (false) from a failure
@@ -65,6 +70,8 @@ class Database : public Napi::ObjectWrap<Database> {
 
   void TrackIterator(Iterator* iterator) { iterators_.insert(iterator); }
   void ForgetIterator(Iterator* iterator) { iterators_.erase(iterator); }
+  void TrackTransaction(Transaction* transaction) { transactions_.insert(transaction); }
+  void ForgetTransaction(Transaction* transaction) { transactions_.erase(transaction); }
   void TrackSnapshot(Snapshot* snapshot) { snapshots_.insert(snapshot); }
   void ForgetSnapshot(Snapshot* snapshot) { snapshots_.erase(snapshot); }
   void TrackView(ReadView* view) { views_.insert(view); }
@@ -96,6 +103,7 @@ class Database : public Napi::ObjectWrap<Database> {
   Napi::Value SyncLog(const Napi::CallbackInfo& info);
   Napi::Value NewIterator(const Napi::CallbackInfo& info);
   Napi::Value NewSnapshot(const Napi::CallbackInfo& info);
+  Napi::Value NewTransaction(const Napi::CallbackInfo& info);
 
   // Runs on the thread pool (or in the cleanup hook), under lifecycle_mutex_.
   bool OpenEnvironment(const OpenOptions& options, std::string* code, std::string* message);
@@ -116,8 +124,8 @@ class Database : public Napi::ObjectWrap<Database> {
   Napi::Value ValueOf(Napi::Env env, void* document, bool as_buffer);
   // Sets the value field; false with an error pending.
   bool SetValue(Napi::Env env, void* document, const ByteView& value);
-  // Applies one write to Sophia (db or transaction); false with an error pending.
-  bool Write(Napi::Env env, void* target, bool is_put, napi_value key, napi_value value);
+  // Reads the key and value arguments of a write and applies it.
+  bool WriteArguments(Napi::Env env, void* target, napi_value key, napi_value value);
 
   State state_ = State::kClosed;
   void* sophia_env_ = nullptr;
@@ -137,6 +145,7 @@ class Database : public Napi::ObjectWrap<Database> {
   std::unique_ptr<Napi::Promise::Deferred> waiting_close_;
 
   std::unordered_set<Iterator*> iterators_;
+  std::unordered_set<Transaction*> transactions_;
   std::unordered_set<Snapshot*> snapshots_;
   std::unordered_set<ReadView*> views_;
 

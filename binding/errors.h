@@ -11,6 +11,7 @@ constexpr const char* kKeyTooLarge = "SOPHIA_KEY_TOO_LARGE";
 constexpr const char* kValueTooLarge = "SOPHIA_VALUE_TOO_LARGE";
 constexpr const char* kTransactionConflict = "SOPHIA_TRANSACTION_CONFLICT";
 constexpr const char* kTransactionLocked = "SOPHIA_TRANSACTION_LOCKED";
+constexpr const char* kTransactionNotOpen = "SOPHIA_TRANSACTION_NOT_OPEN";
 constexpr const char* kDatabaseMissing = "SOPHIA_DATABASE_MISSING";
 constexpr const char* kDatabaseExists = "SOPHIA_DATABASE_EXISTS";
 constexpr const char* kSophiaError = "SOPHIA_ERROR";

@@ -1,5 +1,6 @@
 #include "iterator.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "bytes.h"
@@ -7,17 +8,25 @@
 #include "errors.h"
 #include "read_view.h"
 #include "sophia.h"
+#include "transaction.h"
 
 namespace sophia_level {
 
 namespace {
 
-void AppendField(std::vector<char>* out, const char* data, int size) {
+void AppendField(std::vector<char>* out, const char* data, size_t size) {
   uint32_t length = static_cast<uint32_t>(size);
   const char header[4] = {static_cast<char>(length & 0xff), static_cast<char>((length >> 8) & 0xff),
                           static_cast<char>((length >> 16) & 0xff), static_cast<char>((length >> 24) & 0xff)};
   out->insert(out->end(), header, header + 4);
   out->insert(out->end(), data, data + size);
+}
+
+const char* Field(void* document, const char* name, size_t* size) {
+  int length = 0;
+  const char* data = static_cast<const char*>(sp_getstring(document, name, &length));
+  *size = data == nullptr ? 0 : static_cast<size_t>(length);
+  return data == nullptr ? "" : data;
 }
 
 }  // namespace
@@ -40,18 +49,28 @@ Iterator::Iterator(const Napi::CallbackInfo& info) : ObjectWrap<Iterator>(info) 
     return;
   }
   if (!database->CheckOpen(env)) return;
-  flags_ = info[1].As<Napi::Number>().Uint32Value();
+  range_.flags = info[1].As<Napi::Number>().Uint32Value();
   ByteView bound;
-  if (flags_ & kHasLower) {
+  if (range_.flags & KeyRange::kHasLower) {
     if (!bound.Read(env, info[2], "A range bound")) return;
-    lower_.assign(bound.data(), bound.size());
+    range_.lower.assign(bound.data(), bound.size());
   }
-  if (flags_ & kHasUpper) {
+  if (range_.flags & KeyRange::kHasUpper) {
     if (!bound.Read(env, info[3], "A range bound")) return;
-    upper_.assign(bound.data(), bound.size());
+    range_.upper.assign(bound.data(), bound.size());
   }
   ReadView* snapshot_view;
   if (!database->ReadSnapshotArgument(env, info[4], &snapshot_view)) return;
+  Transaction* transaction = nullptr;
+  if (!info[5].IsUndefined()) {
+    if (snapshot_view != nullptr) {
+      ThrowTypeError(env, "The snapshot and transaction options cannot be combined");
+      return;
+    }
+    transaction = Transaction::FromValue(env, info[5], database);
+    if (transaction == nullptr) return;
+    snapshot_view = transaction->view();
+  }
   if (snapshot_view == nullptr) {
     view_ = ReadView::Open(database);
     if (view_ == nullptr) {
@@ -65,15 +84,31 @@ Iterator::Iterator(const Napi::CallbackInfo& info) : ObjectWrap<Iterator>(info) 
   database_ = database;
   database_object_ = Napi::Persistent(info[0].As<Napi::Object>());
   database->TrackIterator(this);
-  Position(env, nullptr, false);
+  if (transaction != nullptr) {
+    transaction_ = transaction;
+    transaction_object_ = Napi::Persistent(info[5].As<Napi::Object>());
+    transaction->TrackIterator(this);
+    for (const auto& write : transaction->writes()) {
+      if (range_.Contains(write.first.data(), write.first.size())) overlay_.emplace_back(write.first, write.second);
+    }
+    if (range_.reverse()) std::reverse(overlay_.begin(), overlay_.end());
+  }
+  walk_.emplace(database, view_, &range_);
+  if (walk_->Start(env) && transaction_ != nullptr) StartRegion(nullptr, 0, true);
 }
 
 Iterator::~Iterator() { Detach(); }
 
 void Iterator::Detach() {
   if (database_ == nullptr) return;
-  if (position_ != nullptr) sp_destroy(position_);
-  position_ = nullptr;
+  if (transaction_ != nullptr) {
+    FinishRegion(false);
+    transaction_->ForgetIterator(this);
+    transaction_ = nullptr;
+    transaction_object_.Reset();
+  }
+  pending_ = nullptr;
+  walk_.reset();
   view_->Release();
   view_ = nullptr;
   database_->ForgetIterator(this);
@@ -87,81 +122,125 @@ bool Iterator::CheckUsable(Napi::Env env) {
   return false;
 }
 
-bool Iterator::Position(Napi::Env env, const std::string* key, bool exclusive) {
-  bool reverse = flags_ & kReverse;
-  if (key == nullptr) {
-    if (!reverse && (flags_ & kHasLower)) {
-      key = &lower_;
-      exclusive = flags_ & kLowerExclusive;
-    } else if (reverse && (flags_ & kHasUpper)) {
-      key = &upper_;
-      exclusive = flags_ & kUpperExclusive;
+bool Iterator::Next(Napi::Env env, Entry* entry) {
+  if (transaction_ != nullptr) return NextMerged(env, entry);
+  void* document = walk_->Step(env);
+  if (document == nullptr) return false;
+  entry->key = Field(document, "key", &entry->key_size);
+  entry->value = Field(document, "value", &entry->value_size);
+  return true;
+}
+
+bool Iterator::NextMerged(Napi::Env env, Entry* entry) {
+  while (true) {
+    if (pending_ == nullptr && !walk_->ended()) {
+      pending_ = walk_->Step(env);
+      if (pending_ == nullptr && env.IsExceptionPending()) return false;
+    }
+    bool has_own = overlay_position_ < overlay_.size();
+    if (pending_ == nullptr && !has_own) {
+      FinishRegion(true);
+      return false;
+    }
+    // Negative: the committed entry comes first; positive: the transaction's
+    // own write; zero: the own write replaces the committed entry.
+    int order;
+    if (pending_ == nullptr) {
+      order = 1;
+    } else if (!has_own) {
+      order = -1;
+    } else {
+      size_t size = 0;
+      const char* key = Field(pending_, "key", &size);
+      const std::string& own = overlay_[overlay_position_].first;
+      order = CompareBytes(key, size, own.data(), own.size());
+      if (range_.reverse()) order = -order;
+    }
+    if (order < 0) {
+      // Still owned by the walk until its next step.
+      void* document = pending_;
+      pending_ = nullptr;
+      ConsumeCommitted(document);
+      entry->key = Field(document, "key", &entry->key_size);
+      entry->value = Field(document, "value", &entry->value_size);
+      RecordEmitted(entry->key, entry->key_size);
+      return true;
+    }
+    if (order == 0) {
+      ConsumeCommitted(pending_);
+      pending_ = nullptr;
+    }
+    const auto& own = overlay_[overlay_position_++];
+    if (!own.second.has_value()) continue;
+    entry->key = own.first.data();
+    entry->key_size = own.first.size();
+    entry->value = own.second->data();
+    entry->value_size = own.second->size();
+    RecordEmitted(entry->key, entry->key_size);
+    return true;
+  }
+}
+
+void Iterator::StartRegion(const char* from, size_t size, bool from_range_start) {
+  region_ = range_;
+  if (!from_range_start) {
+    if (range_.reverse()) {
+      region_.upper.assign(from, size);
+      region_.flags = (region_.flags | KeyRange::kHasUpper) & ~KeyRange::kUpperExclusive;
+    } else {
+      region_.lower.assign(from, size);
+      region_.flags = (region_.flags | KeyRange::kHasLower) & ~KeyRange::kLowerExclusive;
     }
   }
-  size_t size = key == nullptr ? 0 : key->size();
-  const char* order;
-  if (size > kMaxKeySize) {
-    // No stored key is longer than kMaxKeySize, so for such keys "at or past
-    // the bound" is exactly "past its first kMaxKeySize bytes" going forward,
-    // and "at or before those bytes" going backward.
-    size = kMaxKeySize;
-    order = reverse ? "<=" : ">";
-  } else if (reverse) {
-    order = exclusive ? "<" : "<=";
+  region_hash_ = ReadSet::Hash();
+  region_emitted_ = false;
+  region_open_ = true;
+}
+
+void Iterator::ConsumeCommitted(void* document) {
+  size_t size = 0;
+  const char* data = Field(document, "key", &size);
+  region_hash_.Add(data, size);
+  data = Field(document, "value", &size);
+  region_hash_.Add(data, size);
+}
+
+void Iterator::RecordEmitted(const char* key, size_t size) {
+  region_end_.assign(key, size);
+  region_hash_at_last_emit_ = region_hash_.value();
+  region_emitted_ = true;
+}
+
+void Iterator::FinishRegion(bool reached_end) {
+  if (!region_open_) return;
+  region_open_ = false;
+  if (reached_end) {
+    transaction_->read_set().AddRegion({region_, region_hash_.value()});
+    return;
+  }
+  // Nothing handed out: nothing learned about the committed data.
+  if (!region_emitted_) return;
+  ReadSet::Region region{region_, region_hash_at_last_emit_};
+  if (range_.reverse()) {
+    region.range.lower = region_end_;
+    region.range.flags = (region.range.flags | KeyRange::kHasLower) & ~KeyRange::kLowerExclusive;
   } else {
-    order = exclusive ? ">" : ">=";
+    region.range.upper = region_end_;
+    region.range.flags = (region.range.flags | KeyRange::kHasUpper) & ~KeyRange::kUpperExclusive;
   }
-  if (position_ != nullptr) sp_destroy(position_);
-  position_ = sp_document(database_->sophia_db());
-  if (position_ == nullptr) {
-    database_->ThrowSophiaError(env, "cannot create a document");
-    return false;
-  }
-  int rc = sp_setstring(position_, "order", order, static_cast<int>(strlen(order)));
-  if (rc == 0 && key != nullptr) {
-    rc = sp_setstring(position_, "key", size == 0 ? "" : key->data(), static_cast<int>(size));
-  }
-  if (rc != 0) {
-    sp_destroy(position_);
-    position_ = nullptr;
-    database_->ThrowSophiaError(env, "cannot position the cursor");
-    return false;
-  }
-  ended_ = false;
-  return true;
+  transaction_->read_set().AddRegion(std::move(region));
 }
 
-bool Iterator::InRange(const char* key, size_t size, bool check_lower, bool check_upper) const {
-  if (check_lower && (flags_ & kHasLower)) {
-    int order = CompareBytes(key, size, lower_.data(), lower_.size());
-    if (order < 0 || (order == 0 && (flags_ & kLowerExclusive))) return false;
+void Iterator::PositionOverlay(const char* from, size_t size, bool from_range_start) {
+  overlay_position_ = 0;
+  if (from_range_start) return;
+  bool reverse = range_.reverse();
+  while (overlay_position_ < overlay_.size()) {
+    const std::string& key = overlay_[overlay_position_].first;
+    int order = CompareBytes(key.data(), key.size(), from, size);
+    if (reverse ? order <= 0 : order >= 0) break;
+    overlay_position_++;
   }
-  if (check_upper && (flags_ & kHasUpper)) {
-    int order = CompareBytes(key, size, upper_.data(), upper_.size());
-    if (order > 0 || (order == 0 && (flags_ & kUpperExclusive))) return false;
-  }
-  return true;
-}
-
-void* Iterator::Step(Napi::Env env) {
-  if (ended_ || position_ == nullptr) return nullptr;
-  void* result = sp_get(view_->cursor(), position_);
-  position_ = nullptr;
-  if (result == nullptr) {
-    ended_ = true;
-    database_->FailedSinceLastCheck(env, "cannot read from the cursor");
-    return nullptr;
-  }
-  int size = 0;
-  const char* key = static_cast<const char*>(sp_getstring(result, "key", &size));
-  bool reverse = flags_ & kReverse;
-  if (!InRange(key, static_cast<size_t>(size), reverse, !reverse)) {
-    sp_destroy(result);
-    ended_ = true;
-    return nullptr;
-  }
-  position_ = result;
-  return result;
 }
 
 Napi::Value Iterator::NextV(const Napi::CallbackInfo& info) {
@@ -172,23 +251,14 @@ Napi::Value Iterator::NextV(const Napi::CallbackInfo& info) {
   double budget = info[1].As<Napi::Number>().DoubleValue();
   out_.clear();
   uint32_t produced = 0;
-  while (produced < count) {
-    void* entry = Step(env);
-    if (entry == nullptr) break;
-    int size = 0;
-    if (flags_ & kKeys) {
-      const char* key = static_cast<const char*>(sp_getstring(entry, "key", &size));
-      AppendField(&out_, key, size);
-    }
-    if (flags_ & kValues) {
-      const char* value = static_cast<const char*>(sp_getstring(entry, "value", &size));
-      AppendField(&out_, value == nullptr ? "" : value, value == nullptr ? 0 : size);
-    }
+  Entry entry;
+  while (produced < count && Next(env, &entry)) {
+    if (range_.flags & KeyRange::kKeys) AppendField(&out_, entry.key, entry.key_size);
+    if (range_.flags & KeyRange::kValues) AppendField(&out_, entry.value, entry.value_size);
     produced++;
     if (static_cast<double>(out_.size()) >= budget) break;
   }
-  if (env.IsExceptionPending()) return env.Undefined();
-  if (produced == 0) return env.Undefined();
+  if (env.IsExceptionPending() || produced == 0) return env.Undefined();
   return Napi::Buffer<char>::Copy(env, out_.data(), out_.size());
 }
 
@@ -197,15 +267,17 @@ Napi::Value Iterator::Seek(const Napi::CallbackInfo& info) {
   if (!CheckUsable(env)) return env.Undefined();
   ByteView target;
   if (!target.Read(env, info[0], "The seek target")) return env.Undefined();
-  if (!InRange(target.data(), target.size(), true, true)) {
-    if (position_ != nullptr) sp_destroy(position_);
-    position_ = nullptr;
-    ended_ = true;
-    return env.Undefined();
+  if (transaction_ != nullptr) FinishRegion(false);
+  pending_ = nullptr;
+  if (!walk_->Seek(env, target.data(), target.size())) return env.Undefined();
+  if (transaction_ != nullptr) {
+    if (range_.Contains(target.data(), target.size())) {
+      PositionOverlay(target.data(), target.size(), false);
+      StartRegion(target.data(), target.size(), false);
+    } else {
+      overlay_position_ = overlay_.size();
+    }
   }
-  // Sophia's document keeps a pointer to the key until the next read.
-  seek_target_.assign(target.data(), target.size());
-  Position(env, &seek_target_, false);
   return env.Undefined();
 }
 
@@ -219,19 +291,12 @@ Napi::Value Iterator::DeleteNext(const Napi::CallbackInfo& info) {
     return env.Undefined();
   }
   uint32_t deleted = 0;
-  while (deleted < count) {
-    void* entry = Step(env);
-    if (entry == nullptr) break;
-    int size = 0;
-    const char* key = static_cast<const char*>(sp_getstring(entry, "key", &size));
-    void* document = sp_document(database_->sophia_db());
-    if (document != nullptr && sp_setstring(document, "key", size == 0 ? "" : key, size) != 0) {
-      sp_destroy(document);
-      document = nullptr;
-    }
+  Entry entry;
+  while (deleted < count && Next(env, &entry)) {
+    void* document = database_->NewKeyDocument(env, entry.key, entry.key_size);
     // sp_delete consumes the document whatever it answers.
     if (document == nullptr || sp_delete(transaction, document) != 0) {
-      database_->ThrowSophiaError(env, "cannot delete a key");
+      if (!env.IsExceptionPending()) database_->ThrowSophiaError(env, "cannot delete a key");
       break;
     }
     deleted++;

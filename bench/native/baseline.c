@@ -4,10 +4,14 @@
  *
  *   baseline <dir> <n> <scan-passes> <seed>
  *
- * <dir>'s parent must exist; Sophia creates <dir>/seq and <dir>/rand.
- * Keys are 16 bytes (zero-padded decimal), values 100 bytes from a
- * pseudo-random pool, orders from mulberry32 — the same data and the same
- * orders as bench/dataset.js. Prints one JSON object on stdout.
+ * <dir>'s parent must exist; Sophia creates <dir>/seq, <dir>/rand,
+ * <dir>/batch-seq and <dir>/batch-rand. Keys are 16 bytes (zero-padded
+ * decimal), values 100 bytes from a pseudo-random pool, orders and random
+ * keys from mulberry32 — the same data, the same orders and the same random
+ * keys as bench/dataset.js and bench/workloads.js. The workloads run in the
+ * same order as there: the loaded environment ("rand") stays open while the
+ * two batch environments are filled, as the loaded database does in
+ * bench/workloads.js. Prints one JSON object on stdout.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -24,10 +28,18 @@
 #define POOL_SIZE (1 << 20)
 #define VALUE_STRIDE 104729ULL
 
+/* Keep in sync with bench/workloads.js. */
+#define BATCH_SIZE 1000
+#define GET_MANY_SIZE 100
+#define RANGE_SIZE 100
+
 /* Keep in sync with bench/dataset.js. */
 #define STREAM_POOL 1
 #define STREAM_PUT_ORDER 2
 #define STREAM_GET_ORDER 3
+#define STREAM_GET_MANY 4
+#define STREAM_RANGE 5
+#define STREAM_REVERSE_RANGE 6
 
 static unsigned char *pool;
 
@@ -82,6 +94,20 @@ static uint32_t *shuffled (uint32_t n, uint32_t seed) {
   return order;
 }
 
+/* `count` indices drawn with replacement, as Dataset#randomIndices. */
+static uint32_t *random_indices (uint32_t count, uint32_t n, uint32_t seed) {
+  uint32_t *out = malloc(sizeof(uint32_t) * (count > 0 ? count : 1));
+  uint32_t state = seed;
+  if (out == NULL) die("malloc", NULL);
+  for (uint32_t i = 0; i < count; i++) out[i] = mulberry32(&state) % n;
+  return out;
+}
+
+/* rangeCount() of bench/workloads.js. */
+static uint32_t range_count (uint32_t n) {
+  return n / 20 > 100 ? n / 20 : 100;
+}
+
 static void *open_env (const char *path, void **db) {
   void *env = sp_env();
   if (env == NULL) die("sp_env", NULL);
@@ -94,38 +120,123 @@ static void *open_env (const char *path, void **db) {
   return env;
 }
 
-static void put (void *env, void *db, uint32_t i) {
+/* Writes key #i into `target`: the database (autocommit) or a transaction. */
+static void put (void *env, void *db, void *target, uint32_t i) {
   char key[KEY_SIZE];
   make_key(key, i);
   void *o = sp_document(db);
   if (o == NULL) die("sp_document", env);
   if (sp_setstring(o, "key", key, KEY_SIZE) != 0) die("set key", env);
   if (sp_setstring(o, "value", value_of(i), VALUE_SIZE) != 0) die("set value", env);
-  if (sp_set(db, o) != 0) die("sp_set", env);
+  if (sp_set(target, o) != 0) die("sp_set", env);
 }
 
 static double put_all (void *env, void *db, const uint32_t *order, uint32_t n) {
   double start = now();
-  for (uint32_t i = 0; i < n; i++) put(env, db, order != NULL ? order[i] : i);
+  for (uint32_t i = 0; i < n; i++) put(env, db, db, order != NULL ? order[i] : i);
   return now() - start;
 }
 
-static double get_all (void *env, void *db, const uint32_t *order, uint32_t n) {
-  char key[KEY_SIZE];
+/* N puts as ceil(N / BATCH_SIZE) transactions of BATCH_SIZE puts. */
+static double batch_all (void *env, void *db, const uint32_t *order, uint32_t n) {
   double start = now();
-  for (uint32_t i = 0; i < n; i++) {
-    make_key(key, order[i]);
-    void *o = sp_document(db);
-    if (o == NULL) die("sp_document", env);
-    if (sp_setstring(o, "key", key, KEY_SIZE) != 0) die("set key", env);
-    void *r = sp_get(db, o);
-    if (r == NULL) die("sp_get (key not found)", env);
-    int size = 0;
-    const char *value = sp_getstring(r, "value", &size);
-    if (value == NULL || size != VALUE_SIZE) die("get value", env);
-    sp_destroy(r);
+  for (uint32_t first = 0; first < n; first += BATCH_SIZE) {
+    uint32_t end = n - first > BATCH_SIZE ? first + BATCH_SIZE : n;
+    void *tx = sp_begin(env);
+    if (tx == NULL) die("sp_begin", env);
+    for (uint32_t i = first; i < end; i++) put(env, db, tx, order != NULL ? order[i] : i);
+    if (sp_commit(tx) != 0) die("sp_commit", env);
   }
   return now() - start;
+}
+
+static void get_one (void *env, void *db, uint32_t i);
+
+/* Fills a fresh environment at <dir>/<name> with a batch workload. */
+static double batch_fresh (const char *dir, const char *name, const uint32_t *order, uint32_t n) {
+  char path[4096];
+  void *db;
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  void *env = open_env(path, &db);
+  double seconds = batch_all(env, db, order, n);
+  /* Not timed: the first and last keys are there. */
+  if (n > 0) {
+    get_one(env, db, 0);
+    get_one(env, db, n - 1);
+  }
+  sp_destroy(env);
+  return seconds;
+}
+
+static void get_one (void *env, void *db, uint32_t i) {
+  char key[KEY_SIZE];
+  make_key(key, i);
+  void *o = sp_document(db);
+  if (o == NULL) die("sp_document", env);
+  if (sp_setstring(o, "key", key, KEY_SIZE) != 0) die("set key", env);
+  void *r = sp_get(db, o);
+  if (r == NULL) die("sp_get (key not found)", env);
+  int size = 0;
+  const char *value = sp_getstring(r, "value", &size);
+  if (value == NULL || size != VALUE_SIZE) die("get value", env);
+  sp_destroy(r);
+}
+
+static double get_all (void *env, void *db, const uint32_t *order, uint32_t n) {
+  double start = now();
+  for (uint32_t i = 0; i < n; i++) get_one(env, db, order[i]);
+  return now() - start;
+}
+
+/*
+ * The getMany workload: `calls` × GET_MANY_SIZE point reads of the random
+ * keys `indices`. Sophia has no multi-get; consecutive gets are its floor.
+ */
+static double get_many (void *env, void *db, const uint32_t *indices, uint32_t calls) {
+  double start = now();
+  for (uint32_t c = 0; c < calls; c++) {
+    const uint32_t *keys = indices + (size_t)c * GET_MANY_SIZE;
+    for (uint32_t j = 0; j < GET_MANY_SIZE; j++) get_one(env, db, keys[j]);
+  }
+  return now() - start;
+}
+
+/*
+ * The range workloads: for each start key, a cursor from that key (">=", or
+ * "<=" for reverse) reading up to RANGE_SIZE entries. Adds the number of
+ * entries read to *entries.
+ */
+static double ranges (void *env, void *db, const uint32_t *starts, uint32_t count, int reverse, uint64_t *entries) {
+  char start_key[KEY_SIZE];
+  uint64_t total = 0;
+  double start = now();
+  for (uint32_t r = 0; r < count; r++) {
+    make_key(start_key, starts[r]);
+    void *c = sp_cursor(env);
+    if (c == NULL) die("sp_cursor", env);
+    void *o = sp_document(db);
+    if (o == NULL) die("sp_document", env);
+    if (sp_setstring(o, "order", reverse ? "<=" : ">=", 2) != 0) die("set order", env);
+    if (sp_setstring(o, "key", start_key, KEY_SIZE) != 0) die("set key", env);
+    uint32_t got = 0;
+    while (got < RANGE_SIZE && (o = sp_get(c, o)) != NULL) {
+      int ksize = 0;
+      int vsize = 0;
+      const char *key = sp_getstring(o, "key", &ksize);
+      const char *value = sp_getstring(o, "value", &vsize);
+      if (key == NULL || value == NULL || ksize != KEY_SIZE || vsize != VALUE_SIZE) die("range entry", env);
+      /* Every key exists, so each range starts at its start key. */
+      if (got == 0 && memcmp(key, start_key, KEY_SIZE) != 0) die("range start", env);
+      got++;
+    }
+    if (o != NULL) sp_destroy(o);
+    sp_destroy(c);
+    if (got == 0) die("range read (nothing returned)", env);
+    total += got;
+  }
+  double seconds = now() - start;
+  *entries += total;
+  return seconds;
 }
 
 static double scan_all (void *env, void *db, uint32_t n, uint32_t passes) {
@@ -154,9 +265,12 @@ static double scan_all (void *env, void *db, uint32_t n, uint32_t passes) {
   return now() - start;
 }
 
-static void print_result (const char *name, double ops, double seconds, int last) {
-  printf("    \"%s\": { \"ops\": %.0f, \"ms\": %.3f, \"rate\": %.1f }%s\n",
-         name, ops, seconds * 1000, seconds > 0 ? ops / seconds : 0, last ? "" : ",");
+/* One result; `extra` (a count, such as "entries") is printed when not NULL. */
+static void print_result (const char *name, double ops, double seconds, const char *extra, double extra_value, int last) {
+  printf("    \"%s\": { \"ops\": %.0f, ", name, ops);
+  if (extra != NULL) printf("\"%s\": %.0f, ", extra, extra_value);
+  printf("\"ms\": %.3f, \"rate\": %.1f }%s\n",
+         seconds * 1000, seconds > 0 ? ops / seconds : 0, last ? "" : ",");
 }
 
 int main (int argc, char **argv) {
@@ -170,6 +284,10 @@ int main (int argc, char **argv) {
   uint32_t seed = (uint32_t)strtoul(argv[4], NULL, 10);
   char path[4096];
 
+  if (n == 0) {
+    fprintf(stderr, "baseline: <n> must be a positive integer\n");
+    return 2;
+  }
   if (mkdir(dir, 0755) != 0 && errno != EEXIST) die("mkdir", NULL);
 
   pool = malloc(POOL_SIZE);
@@ -184,8 +302,16 @@ int main (int argc, char **argv) {
   }
   uint32_t *put_order = shuffled(n, seed + STREAM_PUT_ORDER);
   uint32_t *get_order = shuffled(n, seed + STREAM_GET_ORDER);
+  uint32_t get_many_calls = (n + GET_MANY_SIZE - 1) / GET_MANY_SIZE;
+  uint32_t *get_many_keys = random_indices(get_many_calls * GET_MANY_SIZE, n, seed + STREAM_GET_MANY);
+  uint32_t ranges_count = range_count(n);
+  uint32_t *range_starts = random_indices(ranges_count, n, seed + STREAM_RANGE);
+  uint32_t *reverse_starts = random_indices(ranges_count, n, seed + STREAM_REVERSE_RANGE);
+  uint64_t range_entries = 0;
+  uint64_t reverse_entries = 0;
   void *db;
 
+  /* The order of WORKLOADS in bench/workloads.js. */
   snprintf(path, sizeof path, "%s/seq", dir);
   void *env = open_env(path, &db);
   double put_seq = put_all(env, db, NULL, n);
@@ -195,18 +321,31 @@ int main (int argc, char **argv) {
   env = open_env(path, &db);
   double put_rand = put_all(env, db, put_order, n);
   double get_rand = get_all(env, db, get_order, n);
+  double batch_seq = batch_fresh(dir, "batch-seq", NULL, n);
+  double batch_rand = batch_fresh(dir, "batch-rand", put_order, n);
+  double many = get_many(env, db, get_many_keys, get_many_calls);
   double scan = scan_all(env, db, n, passes);
+  double range = ranges(env, db, range_starts, ranges_count, 0, &range_entries);
+  double reverse = ranges(env, db, reverse_starts, ranges_count, 1, &reverse_entries);
   sp_destroy(env);
 
   printf("{\n  \"n\": %" PRIu32 ",\n  \"workloads\": {\n", n);
-  print_result("putSeq", n, put_seq, 0);
-  print_result("putRandom", n, put_rand, 0);
-  print_result("getRandom", n, get_rand, 0);
-  print_result("scan", (double)n * passes, scan, 1);
+  print_result("putSeq", n, put_seq, NULL, 0, 0);
+  print_result("putRandom", n, put_rand, NULL, 0, 0);
+  print_result("getRandom", n, get_rand, NULL, 0, 0);
+  print_result("batchSeq", n, batch_seq, "batches", (n + BATCH_SIZE - 1) / BATCH_SIZE, 0);
+  print_result("batchRandom", n, batch_rand, "batches", (n + BATCH_SIZE - 1) / BATCH_SIZE, 0);
+  print_result("getMany", (double)get_many_calls * GET_MANY_SIZE, many, "calls", get_many_calls, 0);
+  print_result("scan", (double)n * passes, scan, NULL, 0, 0);
+  print_result("range", ranges_count, range, "entries", (double)range_entries, 0);
+  print_result("reverseRange", ranges_count, reverse, "entries", (double)reverse_entries, 1);
   printf("  }\n}\n");
 
   free(put_order);
   free(get_order);
+  free(get_many_keys);
+  free(range_starts);
+  free(reverse_starts);
   free(pool);
   return 0;
 }

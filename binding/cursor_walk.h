@@ -1,0 +1,52 @@
+#pragma once
+
+#include <napi.h>
+
+#include <string>
+
+#include "key_range.h"
+
+namespace sophia_level {
+
+class Database;
+class ReadView;
+
+// Walks a key range in one direction through a read view's cursor: each step
+// hands the previous result document back to Sophia, which answers the next.
+// The owner keeps the view alive and calls Release() before the environment
+// goes.
+class CursorWalk {
+ public:
+  CursorWalk(Database* database, ReadView* view, const KeyRange* range)
+      : database_(database), view_(view), range_(range) {}
+  CursorWalk(const CursorWalk&) = delete;
+  CursorWalk& operator=(const CursorWalk&) = delete;
+  ~CursorWalk() { Release(); }
+
+  // Positions the walk at the start of the range; false with an error pending.
+  bool Start(Napi::Env env);
+  // Positions the walk at `target` (inclusive), or at the end if the target is
+  // outside the range; false with an error pending.
+  bool Seek(Napi::Env env, const char* target, size_t size);
+  // The next document in range, owned by the walk until the next step; or
+  // nullptr at the end, or on an error (then pending).
+  void* Step(Napi::Env env);
+  void Release();
+
+  bool ended() const { return ended_; }
+
+ private:
+  // Sophia's document keeps a pointer to the key until the next read, so the
+  // key lives in key_.
+  bool Position(Napi::Env env, bool exclusive);
+
+  Database* database_;
+  ReadView* view_;
+  const KeyRange* range_;
+  std::string key_;
+  bool has_key_ = false;
+  void* position_ = nullptr;
+  bool ended_ = false;
+};
+
+}  // namespace sophia_level

@@ -1,0 +1,87 @@
+#include "read_set.h"
+
+#include "cursor_walk.h"
+#include "database.h"
+#include "read_view.h"
+#include "sophia.h"
+
+namespace sophia_level {
+
+void ReadSet::Hash::Mix(const unsigned char* data, size_t size) {
+  for (size_t i = 0; i < size; i++) {
+    value_ ^= data[i];
+    value_ *= 1099511628211ULL;
+  }
+}
+
+void ReadSet::Hash::Add(const char* data, size_t size) {
+  const unsigned char length[4] = {static_cast<unsigned char>(size & 0xff), static_cast<unsigned char>((size >> 8) & 0xff),
+                                   static_cast<unsigned char>((size >> 16) & 0xff),
+                                   static_cast<unsigned char>((size >> 24) & 0xff)};
+  Mix(length, 4);
+  Mix(reinterpret_cast<const unsigned char*>(data), size);
+}
+
+void ReadSet::Hash::AddAbsent() {
+  const unsigned char marker[5] = {0xff, 0xff, 0xff, 0xff, 0x00};
+  Mix(marker, 5);
+}
+
+uint64_t ReadSet::HashOf(const char* value, size_t size, bool found) {
+  Hash hash;
+  if (found) {
+    hash.Add(value, size);
+  } else {
+    hash.AddAbsent();
+  }
+  return hash.value();
+}
+
+bool ReadSet::StillValid(Napi::Env env, Database* database) const {
+  for (const Point& point : points_) {
+    void* document = database->NewKeyDocument(env, point.key.data(), point.key.size());
+    if (document == nullptr) return false;
+    void* result = sp_get(database->sophia_db(), document);
+    uint64_t hash;
+    if (result == nullptr) {
+      if (database->FailedSinceLastCheck(env, "cannot read")) return false;
+      hash = HashOf(nullptr, 0, false);
+    } else {
+      int size = 0;
+      const char* value = static_cast<const char*>(sp_getstring(result, "value", &size));
+      hash = HashOf(value, static_cast<size_t>(size), true);
+      sp_destroy(result);
+    }
+    if (hash != point.hash) return false;
+  }
+  if (regions_.empty()) return true;
+  ReadView* latest = ReadView::Open(database);
+  if (latest == nullptr) {
+    database->ThrowSophiaError(env, "cannot open a cursor");
+    return false;
+  }
+  bool valid = true;
+  for (const Region& region : regions_) {
+    CursorWalk walk(database, latest, &region.range);
+    if (!walk.Start(env)) {
+      valid = false;
+      break;
+    }
+    Hash hash;
+    while (void* entry = walk.Step(env)) {
+      int size = 0;
+      const char* data = static_cast<const char*>(sp_getstring(entry, "key", &size));
+      hash.Add(data, static_cast<size_t>(size));
+      data = static_cast<const char*>(sp_getstring(entry, "value", &size));
+      hash.Add(data, static_cast<size_t>(size));
+    }
+    if (env.IsExceptionPending() || hash.value() != region.hash) {
+      valid = false;
+      break;
+    }
+  }
+  latest->Release();
+  return valid;
+}
+
+}  // namespace sophia_level
