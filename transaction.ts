@@ -76,19 +76,19 @@ export class SophiaTransaction<KDefault = string, VDefault = string> {
     return this.#open
   }
 
-  get<K = KDefault, V = VDefault> (key: K, options?: AbstractGetOptions<K, V> & TransactionTargetOptions): Promise<V | undefined> {
+  async get<K = KDefault, V = VDefault> (key: K, options?: AbstractGetOptions<K, V> & TransactionTargetOptions): Promise<V | undefined> {
     return this.#target(options).get(key, this.#readOptions(options))
   }
 
-  getMany<K = KDefault, V = VDefault> (keys: K[], options?: AbstractGetManyOptions<K, V> & TransactionTargetOptions): Promise<Array<V | undefined>> {
+  async getMany<K = KDefault, V = VDefault> (keys: K[], options?: AbstractGetManyOptions<K, V> & TransactionTargetOptions): Promise<Array<V | undefined>> {
     return this.#target(options).getMany(keys, this.#readOptions(options))
   }
 
-  has<K = KDefault> (key: K, options?: AbstractHasOptions<K> & TransactionTargetOptions): Promise<boolean> {
+  async has<K = KDefault> (key: K, options?: AbstractHasOptions<K> & TransactionTargetOptions): Promise<boolean> {
     return this.#target(options).has(key, this.#readOptions(options))
   }
 
-  hasMany<K = KDefault> (keys: K[], options?: AbstractHasManyOptions<K> & TransactionTargetOptions): Promise<boolean[]> {
+  async hasMany<K = KDefault> (keys: K[], options?: AbstractHasManyOptions<K> & TransactionTargetOptions): Promise<boolean[]> {
     return this.#target(options).hasMany(keys, this.#readOptions(options))
   }
 
