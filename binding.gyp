@@ -20,8 +20,9 @@
       "sources": [
         "binding/addon.cc",
         "binding/bytes.cc",
+        "binding/catalog.cc",
         "binding/cursor_walk.cc",
-        "binding/database.cc",
+        "binding/environment.cc",
         "binding/directory_lock.cc",
         "binding/errors.cc",
         "binding/iterator.cc",

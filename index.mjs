@@ -4,6 +4,7 @@ import sophiaLevel from './dist/index.js'
 
 export const {
   SophiaLevel,
+  SophiaEnv,
   SophiaIterator,
   SophiaKeyIterator,
   SophiaValueIterator,

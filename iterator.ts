@@ -1,7 +1,13 @@
 import { AbstractIterator, AbstractKeyIterator, AbstractValueIterator } from 'abstract-level'
 import type { AbstractIteratorOptions, AbstractKeyIteratorOptions, AbstractValueIteratorOptions } from 'abstract-level'
 import ModuleError = require('module-error')
-import type { Bytes, NativeDatabase, NativeIterator, NativeSnapshot, NativeTransaction } from './native'
+import type { Bytes, NativeEnvironment, NativeIterator, NativeSnapshot, NativeTransaction } from './native'
+
+/** A database in the native layer: its environment and its index there. */
+export interface NativeDatabase {
+  environment: NativeEnvironment
+  index: number
+}
 
 // Bits of the native iterator's flags (binding/iterator.h).
 const REVERSE = 1 << 0
@@ -60,7 +66,7 @@ export function openNativeIterator (db: NativeDatabase, options: NativeRangeOpti
     flags |= HAS_UPPER | UPPER_EXCLUSIVE
   }
   if (options.reverse === true) flags |= REVERSE
-  return db.iterator(flags, lower, upper, options.snapshot?.native, options.transaction?.native)
+  return db.environment.iterator(db.index, flags, lower, upper, options.snapshot?.native, options.transaction?.native)
 }
 
 class AbortError extends ModuleError {

@@ -9,13 +9,15 @@ export interface NativeSnapshot {
   close (): void
 }
 
+// Databases are named by their index in the environment, which open()
+// answers for the names it was given.
 export interface NativeTransaction {
-  get (key: Bytes, valueAsBuffer: boolean): string | Buffer | undefined
-  getMany (keys: Bytes[], valueAsBuffer: boolean): Array<string | Buffer | undefined>
-  has (key: Bytes): boolean
-  hasMany (keys: Bytes[]): boolean[]
-  put (key: Bytes, value: Bytes): void
-  del (key: Bytes): void
+  get (db: number, key: Bytes, valueAsBuffer: boolean): string | Buffer | undefined
+  getMany (db: number, keys: Bytes[], valueAsBuffer: boolean): Array<string | Buffer | undefined>
+  has (db: number, key: Bytes): boolean
+  hasMany (db: number, keys: Bytes[]): boolean[]
+  put (db: number, key: Bytes, value: Bytes): void
+  del (db: number, key: Bytes): void
   commit (): void
   rollback (): void
 }
@@ -27,24 +29,24 @@ export interface NativeIterator {
   close (): void
 }
 
-export interface NativeDatabase {
-  open (location: string, createIfMissing: boolean, errorIfExists: boolean, threads: number): Promise<void>
+export interface NativeEnvironment {
+  open (location: string, createIfMissing: boolean, errorIfExists: boolean, threads: number, databases: string[]): Promise<number[]>
   close (): Promise<void>
-  put (key: Bytes, value: Bytes): void
-  del (key: Bytes): void
-  get (key: Bytes, valueAsBuffer: boolean, snapshot?: NativeSnapshot): string | Buffer | undefined
-  getMany (keys: Bytes[], valueAsBuffer: boolean, snapshot?: NativeSnapshot): Array<string | Buffer | undefined>
-  has (key: Bytes, snapshot?: NativeSnapshot): boolean
-  hasMany (keys: Bytes[], snapshot?: NativeSnapshot): boolean[]
-  batch (operations: unknown[]): void
+  put (db: number, key: Bytes, value: Bytes): void
+  del (db: number, key: Bytes): void
+  get (db: number, key: Bytes, valueAsBuffer: boolean, snapshot?: NativeSnapshot): string | Buffer | undefined
+  getMany (db: number, keys: Bytes[], valueAsBuffer: boolean, snapshot?: NativeSnapshot): Array<string | Buffer | undefined>
+  has (db: number, key: Bytes, snapshot?: NativeSnapshot): boolean
+  hasMany (db: number, keys: Bytes[], snapshot?: NativeSnapshot): boolean[]
+  batch (db: number, operations: unknown[]): void
   syncLog (): Promise<void>
-  iterator (flags: number, lower: Bytes | undefined, upper: Bytes | undefined, snapshot?: NativeSnapshot, transaction?: NativeTransaction): NativeIterator
+  iterator (db: number, flags: number, lower: Bytes | undefined, upper: Bytes | undefined, snapshot?: NativeSnapshot, transaction?: NativeTransaction): NativeIterator
   snapshot (): NativeSnapshot
   transaction (): NativeTransaction
 }
 
 interface Binding {
-  Database: new () => NativeDatabase
+  Environment: new () => NativeEnvironment
   setErrorClass (errorClass: typeof ModuleError): void
 }
 
@@ -54,8 +56,8 @@ const loadBinding: (root: string) => Binding = require('node-gyp-build')
 const binding = loadBinding(path.join(__dirname, '..'))
 binding.setErrorClass(ModuleError)
 
-export const NativeDatabaseClass = binding.Database
+export const NativeEnvironmentClass = binding.Environment
 
-// Operation kinds of NativeDatabase#batch (binding/database.cc).
+// Operation kinds of NativeEnvironment#batch (binding/environment.cc).
 export const BATCH_PUT = 0
 export const BATCH_DEL = 1

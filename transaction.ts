@@ -12,12 +12,20 @@ import type {
   AbstractValueIterator,
   AbstractValueIteratorOptions
 } from 'abstract-level'
-import type { Bytes, NativeTransaction } from './native'
+import type { NativeDatabase } from './iterator'
+import { kNativeDatabase } from './internal'
+import type { ResourceOwner } from './internal'
+import type { Bytes, NativeEnvironment, NativeTransaction } from './native'
 
-/** Where a transaction's operation applies: the database, or one of its sublevels. */
+/** Where a transaction's operation applies. */
 export interface TransactionTargetOptions {
-  /** A sublevel of the transaction's database (at any depth). Default: the database. */
+  /** A sublevel (at any depth) of a database of the transaction's environment. */
   sublevel?: AbstractLevel<any, any, any> | undefined
+  /**
+   * A database of the transaction's environment. Default: the database whose
+   * transaction() began it; required for SophiaEnv#transaction().
+   */
+  db?: AbstractLevel<any, any, any> | undefined
 }
 
 export interface TransactionPutOptions<K, V> extends TransactionTargetOptions {
@@ -45,7 +53,62 @@ interface EncodingHost {
   _assertValidValue (value: unknown): void
 }
 
-export type SyncLog = () => Promise<void>
+/** Options of the managed form, db.transaction(fn, options) and env.transaction(fn, options). */
+export interface ManagedTransactionOptions {
+  /**
+   * How many times to run `fn` again, against a fresh snapshot, after a
+   * SOPHIA_TRANSACTION_CONFLICT. Default 10.
+   */
+  retries?: number | undefined
+  /** Commit with `sync: true`. Default false. */
+  sync?: boolean | undefined
+}
+
+const DEFAULT_RETRIES = 10
+
+// Backs off a little more after each conflict, with jitter, so that
+// transactions that keep colliding spread out.
+function backOff (attempt: number): Promise<void> {
+  const milliseconds = Math.random() * Math.min(50, 2 ** attempt)
+  return new Promise((resolve) => setTimeout(resolve, milliseconds))
+}
+
+/**
+ * The managed form: runs `fn` in a transaction from `begin`, commits when its
+ * promise resolves, rolls back when it rejects, and runs it again on a
+ * conflict up to `retries` times.
+ */
+export function runTransaction<T, TTransaction extends SophiaTransaction<any, any>> (
+  begin: () => TTransaction,
+  fn: (transaction: TTransaction) => T | Promise<T>,
+  options?: ManagedTransactionOptions
+): Promise<T> {
+  // A call of the wrong shape throws at once rather than rejecting later.
+  if (typeof fn !== 'function') throw new TypeError('The first argument must be a function, if given')
+  return runWithRetries(begin, fn, options)
+}
+
+async function runWithRetries<T, TTransaction extends SophiaTransaction<any, any>> (
+  begin: () => TTransaction,
+  fn: (transaction: TTransaction) => T | Promise<T>,
+  options?: ManagedTransactionOptions
+): Promise<T> {
+  const retries = options?.retries ?? DEFAULT_RETRIES
+  if (typeof retries !== 'number') throw new TypeError("The 'retries' option must be a number")
+  if (!Number.isInteger(retries) || retries < 0) throw new RangeError("The 'retries' option must be an integer of 0 or more")
+  for (let attempt = 0; ; attempt++) {
+    const transaction = begin()
+    try {
+      const result = await fn(transaction)
+      if (transaction.open) await transaction.commit({ sync: options?.sync })
+      return result
+    } catch (err) {
+      await transaction.close()
+      if ((err as { code?: unknown })?.code !== 'SOPHIA_TRANSACTION_CONFLICT' || attempt >= retries) throw err
+    }
+    await backOff(attempt)
+  }
+}
 
 /**
  * An interactive transaction (db.transaction()). Reads see the database as
@@ -56,19 +119,27 @@ export type SyncLog = () => Promise<void>
  * inconsistent (see README "Transactions").
  */
 export class SophiaTransaction<KDefault = string, VDefault = string> {
-  /** The database the transaction belongs to. */
-  readonly db: AbstractLevel<string | Buffer | Uint8Array, KDefault, VDefault>
+  /** The database whose transaction() began it; undefined for SophiaEnv#transaction(). */
+  readonly db: AbstractLevel<string | Buffer | Uint8Array, KDefault, VDefault> | undefined
   /** @internal */
   readonly native: NativeTransaction
-  readonly #syncLog: SyncLog
+  /** @internal */
+  readonly environment: NativeEnvironment
+  readonly #owner: ResourceOwner
   #open = true
 
-  /** @internal Use db.transaction(). */
-  constructor (db: AbstractLevel<string | Buffer | Uint8Array, KDefault, VDefault>, native: NativeTransaction, syncLog: SyncLog) {
-    this.db = db
+  /** @internal Use db.transaction() or env.transaction(). */
+  constructor (
+    native: NativeTransaction,
+    environment: NativeEnvironment,
+    db: AbstractLevel<string | Buffer | Uint8Array, KDefault, VDefault> | undefined,
+    owner: ResourceOwner
+  ) {
     this.native = native
-    this.#syncLog = syncLog
-    db.attachResource(this)
+    this.environment = environment
+    this.db = db
+    this.#owner = owner
+    owner.attachResource(this)
   }
 
   /** False once committed or rolled back. */
@@ -107,18 +178,20 @@ export class SophiaTransaction<KDefault = string, VDefault = string> {
 
   async put<K = KDefault, V = VDefault> (key: K, value: V, options?: TransactionPutOptions<K, V>): Promise<void> {
     this.#assertOpen()
-    const target = this.#target(options) as unknown as EncodingHost
-    target._assertValidKey(key)
-    target._assertValidValue(value)
-    const encodedValue = target.valueEncoding(options?.valueEncoding).encode(value)
-    this.native.put(this.#encodeKey(target, key, options?.keyEncoding), encodedValue)
+    const target = this.#target(options)
+    const host = target as unknown as EncodingHost
+    host._assertValidKey(key)
+    host._assertValidValue(value)
+    const encodedValue = host.valueEncoding(options?.valueEncoding).encode(value)
+    this.native.put(this.#indexOf(target), this.#encodeKey(host, key, options?.keyEncoding), encodedValue)
   }
 
   async del<K = KDefault> (key: K, options?: TransactionDelOptions<K>): Promise<void> {
     this.#assertOpen()
-    const target = this.#target(options) as unknown as EncodingHost
-    target._assertValidKey(key)
-    this.native.del(this.#encodeKey(target, key, options?.keyEncoding))
+    const target = this.#target(options)
+    const host = target as unknown as EncodingHost
+    host._assertValidKey(key)
+    this.native.del(this.#indexOf(target), this.#encodeKey(host, key, options?.keyEncoding))
   }
 
   /**
@@ -129,7 +202,7 @@ export class SophiaTransaction<KDefault = string, VDefault = string> {
     this.#assertOpen()
     this.#end()
     this.native.commit()
-    if (options?.sync === true) await this.#syncLog()
+    if (options?.sync === true) await this.environment.syncLog()
   }
 
   /** Discards the writes. */
@@ -152,7 +225,7 @@ export class SophiaTransaction<KDefault = string, VDefault = string> {
 
   #end (): void {
     this.#open = false
-    this.db.detachResource(this)
+    this.#owner.detachResource(this)
   }
 
   #assertOpen (): void {
@@ -163,25 +236,43 @@ export class SophiaTransaction<KDefault = string, VDefault = string> {
     }
   }
 
+  // The database or sublevel an operation applies to, checked to be of this
+  // transaction's environment.
   #target (options?: TransactionTargetOptions): AbstractLevel<any, any, any> {
-    const sublevel = options?.sublevel
-    if (sublevel == null) return this.db
-    if ((sublevel as unknown as EncodingHost).db !== this.db) {
-      throw new TypeError('The sublevel option must be a sublevel of the transaction\'s database')
+    this.#assertOpen()
+    const target = options?.sublevel ?? options?.db ?? this.db
+    if (target == null) throw new TypeError('Name the database of the operation with the db option')
+    this.#indexOf(target)
+    return target
+  }
+
+  #indexOf (target: AbstractLevel<any, any, any>): number {
+    const root = this.#rootOf(target)
+    const native = (root as unknown as { [kNativeDatabase]?: NativeDatabase | null })[kNativeDatabase]
+    if (native == null || native.environment !== this.environment) {
+      throw new TypeError('The db and sublevel options must name an open database of the transaction\'s environment')
     }
-    return sublevel
+    return native.index
+  }
+
+  #rootOf (target: AbstractLevel<any, any, any>): unknown {
+    return (target as unknown as { [kNativeDatabase]?: unknown })[kNativeDatabase] !== undefined
+      ? target
+      : (target as unknown as EncodingHost).db
   }
 
   #readOptions<T extends TransactionTargetOptions> (options?: T): any {
     this.#assertOpen()
     if (options == null) return { transaction: this }
-    const { sublevel, ...rest } = options
+    const { sublevel, db, ...rest } = options
     return { ...rest, transaction: this }
   }
 
   #encodeKey (target: EncodingHost, key: unknown, keyEncodingOption: unknown): Bytes {
     const keyEncoding = target.keyEncoding(keyEncodingOption)
     const encoded = keyEncoding.encode(key)
-    return (target as unknown) === this.db ? encoded : target.prefixKey(encoded, keyEncoding.format, false)
+    return this.#rootOf(target as unknown as AbstractLevel<any, any, any>) === target
+      ? encoded
+      : target.prefixKey(encoded, keyEncoding.format, false)
   }
 }

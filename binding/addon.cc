@@ -1,7 +1,7 @@
 #include <napi.h>
 
 #include "addon_data.h"
-#include "database.h"
+#include "environment.h"
 #include "errors.h"
 #include "iterator.h"
 #include "snapshot.h"
@@ -25,12 +25,12 @@ Napi::Value SetErrorClassExport(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   AddonData* data = new AddonData();
   env.SetInstanceData<AddonData>(data);
-  Napi::Function database_class = Database::DefineClass(env);
-  data->database_class = Napi::Persistent(database_class);
+  Napi::Function environment_class = Environment::DefineClass(env);
+  data->environment_class = Napi::Persistent(environment_class);
   data->iterator_class = Napi::Persistent(Iterator::DefineClass(env));
   data->snapshot_class = Napi::Persistent(Snapshot::DefineClass(env));
   data->transaction_class = Napi::Persistent(Transaction::DefineClass(env));
-  exports.Set("Database", database_class);
+  exports.Set("Environment", environment_class);
   exports.Set("setErrorClass", Napi::Function::New<SetErrorClassExport>(env, "setErrorClass"));
   return exports;
 }

@@ -7,7 +7,7 @@ namespace sophia_level {
 // Per-environment state, so that the addon loads in any number of worker
 // threads at once.
 struct AddonData {
-  Napi::FunctionReference database_class;
+  Napi::FunctionReference environment_class;
   Napi::FunctionReference iterator_class;
   Napi::FunctionReference snapshot_class;
   Napi::FunctionReference transaction_class;

@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "database.h"
+#include "environment.h"
 #include "read_view.h"
 #include "sophia.h"
 
@@ -51,16 +51,16 @@ bool CursorWalk::Position(Napi::Env env, bool exclusive) {
     order = exclusive ? ">" : ">=";
   }
   Release();
-  position_ = sp_document(database_->sophia_db());
+  position_ = sp_document(db_);
   if (position_ == nullptr) {
-    database_->ThrowSophiaError(env, "cannot create a document");
+    environment_->ThrowSophiaError(env, "cannot create a document");
     return false;
   }
   int rc = sp_setstring(position_, "order", order, static_cast<int>(strlen(order)));
   if (rc == 0 && has_key_) rc = sp_setstring(position_, "key", size == 0 ? "" : key_.data(), static_cast<int>(size));
   if (rc != 0) {
     Release();
-    database_->ThrowSophiaError(env, "cannot position the cursor");
+    environment_->ThrowSophiaError(env, "cannot position the cursor");
     return false;
   }
   ended_ = false;
@@ -73,7 +73,7 @@ void* CursorWalk::Step(Napi::Env env) {
   position_ = nullptr;
   if (result == nullptr) {
     ended_ = true;
-    database_->FailedSinceLastCheck(env, "cannot read from the cursor");
+    environment_->FailedSinceLastCheck(env, "cannot read from the cursor");
     return nullptr;
   }
   int size = 0;

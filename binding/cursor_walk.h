@@ -8,7 +8,7 @@
 
 namespace sophia_level {
 
-class Database;
+class Environment;
 class ReadView;
 
 // Walks a key range in one direction through a read view's cursor: each step
@@ -17,8 +17,8 @@ class ReadView;
 // goes.
 class CursorWalk {
  public:
-  CursorWalk(Database* database, ReadView* view, const KeyRange* range)
-      : database_(database), view_(view), range_(range) {}
+  CursorWalk(Environment* environment, void* db, ReadView* view, const KeyRange* range)
+      : environment_(environment), db_(db), view_(view), range_(range) {}
   CursorWalk(const CursorWalk&) = delete;
   CursorWalk& operator=(const CursorWalk&) = delete;
   ~CursorWalk() { Release(); }
@@ -40,7 +40,8 @@ class CursorWalk {
   // key lives in key_.
   bool Position(Napi::Env env, bool exclusive);
 
-  Database* database_;
+  Environment* environment_;
+  void* db_;
   ReadView* view_;
   const KeyRange* range_;
   std::string key_;

@@ -4,7 +4,7 @@
 #include <cstring>
 
 #include "bytes.h"
-#include "database.h"
+#include "environment.h"
 #include "errors.h"
 #include "read_view.h"
 #include "sophia.h"
@@ -43,64 +43,67 @@ Napi::Function Iterator::DefineClass(Napi::Env env) {
 
 Iterator::Iterator(const Napi::CallbackInfo& info) : ObjectWrap<Iterator>(info) {
   Napi::Env env = info.Env();
-  Database* database = Database::FromValue(env, info[0]);
-  if (database == nullptr) {
+  Environment* environment = Environment::FromValue(env, info[0]);
+  if (environment == nullptr) {
     ThrowTypeError(env, "Iterator must be created by a database");
     return;
   }
-  if (!database->CheckOpen(env)) return;
-  range_.flags = info[1].As<Napi::Number>().Uint32Value();
+  if (!environment->CheckOpen(env)) return;
+  db_ = environment->DatabaseAt(env, info[1]);
+  if (db_ == nullptr) return;
+  range_.flags = info[2].As<Napi::Number>().Uint32Value();
   ByteView bound;
   if (range_.flags & KeyRange::kHasLower) {
-    if (!bound.Read(env, info[2], "A range bound")) return;
+    if (!bound.Read(env, info[3], "A range bound")) return;
     range_.lower.assign(bound.data(), bound.size());
   }
   if (range_.flags & KeyRange::kHasUpper) {
-    if (!bound.Read(env, info[3], "A range bound")) return;
+    if (!bound.Read(env, info[4], "A range bound")) return;
     range_.upper.assign(bound.data(), bound.size());
   }
   ReadView* snapshot_view;
-  if (!database->ReadSnapshotArgument(env, info[4], &snapshot_view)) return;
+  if (!environment->ReadSnapshotArgument(env, info[5], &snapshot_view)) return;
   Transaction* transaction = nullptr;
-  if (!info[5].IsUndefined()) {
+  if (!info[6].IsUndefined()) {
     if (snapshot_view != nullptr) {
       ThrowTypeError(env, "The snapshot and transaction options cannot be combined");
       return;
     }
-    transaction = Transaction::FromValue(env, info[5], database);
+    transaction = Transaction::FromValue(env, info[6], environment);
     if (transaction == nullptr) return;
     snapshot_view = transaction->view();
   }
   if (snapshot_view == nullptr) {
-    view_ = ReadView::Open(database);
+    view_ = ReadView::Open(environment);
     if (view_ == nullptr) {
-      database->ThrowSophiaError(env, "cannot open a cursor");
+      environment->ThrowSophiaError(env, "cannot open a cursor");
       return;
     }
   } else {
     view_ = snapshot_view;
     view_->Retain();
   }
-  database_ = database;
-  database_object_ = Napi::Persistent(info[0].As<Napi::Object>());
-  database->TrackIterator(this);
+  environment_ = environment;
+  environment_object_ = Napi::Persistent(info[0].As<Napi::Object>());
+  environment->TrackIterator(this);
   if (transaction != nullptr) {
     transaction_ = transaction;
-    transaction_object_ = Napi::Persistent(info[5].As<Napi::Object>());
+    transaction_object_ = Napi::Persistent(info[6].As<Napi::Object>());
     transaction->TrackIterator(this);
     for (const auto& write : transaction->writes()) {
-      if (range_.Contains(write.first.data(), write.first.size())) overlay_.emplace_back(write.first, write.second);
+      const std::string& key = write.first.second;
+      if (write.first.first == db_ && range_.Contains(key.data(), key.size())) overlay_.emplace_back(key, write.second);
     }
     if (range_.reverse()) std::reverse(overlay_.begin(), overlay_.end());
   }
-  walk_.emplace(database, view_, &range_);
+  walk_.emplace(environment, db_, view_, &range_);
   if (walk_->Start(env) && transaction_ != nullptr) StartRegion(nullptr, 0, true);
 }
 
 Iterator::~Iterator() { Detach(); }
 
 void Iterator::Detach() {
-  if (database_ == nullptr) return;
+  if (environment_ == nullptr) return;
   if (transaction_ != nullptr) {
     FinishRegion(false);
     transaction_->ForgetIterator(this);
@@ -111,13 +114,13 @@ void Iterator::Detach() {
   walk_.reset();
   view_->Release();
   view_ = nullptr;
-  database_->ForgetIterator(this);
-  database_ = nullptr;
-  database_object_.Reset();
+  environment_->ForgetIterator(this);
+  environment_ = nullptr;
+  environment_object_.Reset();
 }
 
 bool Iterator::CheckUsable(Napi::Env env) {
-  if (database_ != nullptr) return true;
+  if (environment_ != nullptr) return true;
   ThrowCodeError(env, "LEVEL_ITERATOR_NOT_OPEN", "Iterator is not open");
   return false;
 }
@@ -215,12 +218,12 @@ void Iterator::FinishRegion(bool reached_end) {
   if (!region_open_) return;
   region_open_ = false;
   if (reached_end) {
-    transaction_->read_set().AddRegion({region_, region_hash_.value()});
+    transaction_->read_set().AddRegion({db_, region_, region_hash_.value()});
     return;
   }
   // Nothing handed out: nothing learned about the committed data.
   if (!region_emitted_) return;
-  ReadSet::Region region{region_, region_hash_at_last_emit_};
+  ReadSet::Region region{db_, region_, region_hash_at_last_emit_};
   if (range_.reverse()) {
     region.range.lower = region_end_;
     region.range.flags = (region.range.flags | KeyRange::kHasLower) & ~KeyRange::kLowerExclusive;
@@ -283,20 +286,20 @@ Napi::Value Iterator::Seek(const Napi::CallbackInfo& info) {
 
 Napi::Value Iterator::DeleteNext(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!CheckUsable(env) || !database_->CheckOpen(env)) return env.Undefined();
+  if (!CheckUsable(env) || !environment_->CheckOpen(env)) return env.Undefined();
   uint32_t count = info[0].As<Napi::Number>().Uint32Value();
-  void* transaction = sp_begin(database_->sophia_env());
+  void* transaction = sp_begin(environment_->sophia_env());
   if (transaction == nullptr) {
-    database_->ThrowSophiaError(env, "cannot begin a transaction");
+    environment_->ThrowSophiaError(env, "cannot begin a transaction");
     return env.Undefined();
   }
   uint32_t deleted = 0;
   Entry entry;
   while (deleted < count && Next(env, &entry)) {
-    void* document = database_->NewKeyDocument(env, entry.key, entry.key_size);
+    void* document = environment_->NewKeyDocument(env, db_, entry.key, entry.key_size);
     // sp_delete consumes the document whatever it answers.
     if (document == nullptr || sp_delete(transaction, document) != 0) {
-      if (!env.IsExceptionPending()) database_->ThrowSophiaError(env, "cannot delete a key");
+      if (!env.IsExceptionPending()) environment_->ThrowSophiaError(env, "cannot delete a key");
       break;
     }
     deleted++;
@@ -305,7 +308,7 @@ Napi::Value Iterator::DeleteNext(const Napi::CallbackInfo& info) {
     sp_destroy(transaction);
     return env.Undefined();
   }
-  if (!database_->Commit(env, transaction)) return env.Undefined();
+  if (!environment_->Commit(env, transaction)) return env.Undefined();
   return Napi::Number::New(env, deleted);
 }
 

@@ -13,7 +13,7 @@
 
 namespace sophia_level {
 
-class Database;
+class Environment;
 class ReadView;
 class Transaction;
 
@@ -28,11 +28,11 @@ class Iterator : public Napi::ObjectWrap<Iterator> {
  public:
   static Napi::Function DefineClass(Napi::Env env);
 
-  // new Iterator(database, flags, lower, upper, snapshot, transaction)
+  // new Iterator(environment, db, flags, lower, upper, snapshot, transaction)
   explicit Iterator(const Napi::CallbackInfo& info);
   ~Iterator() override;
 
-  // Called by the database before its environment goes, and by the
+  // Called by the environment before its environment goes, and by the
   // transaction when it ends.
   void Detach();
 
@@ -73,9 +73,10 @@ class Iterator : public Napi::ObjectWrap<Iterator> {
   // Positions the transaction's writes at the start or at a seek target.
   void PositionOverlay(const char* from, size_t size, bool from_range_start);
 
-  Database* database_ = nullptr;
-  Napi::ObjectReference database_object_;
+  Environment* environment_ = nullptr;
+  Napi::ObjectReference environment_object_;
   ReadView* view_ = nullptr;
+  void* db_ = nullptr;
   KeyRange range_;
   std::optional<CursorWalk> walk_;
   std::vector<char> out_;

@@ -3,31 +3,34 @@
 namespace sophia_level {
 
 void OpenWorker::Execute() {
-  std::lock_guard<std::mutex> guard(database_->lifecycle_mutex_);
+  std::lock_guard<std::mutex> guard(environment_->lifecycle_mutex_);
   std::string code;
   std::string message;
-  if (!database_->OpenEnvironment(options_, &code, &message)) Fail(code, message);
+  if (!environment_->OpenEnvironment(options_, &code, &message)) Fail(code, message);
 }
 
 void OpenWorker::OnOK() {
-  database_->state_ = Database::State::kOpen;
-  PromiseWorker::OnOK();
+  environment_->state_ = Environment::State::kOpen;
+  const std::vector<uint32_t>& indexes = environment_->requested_indexes_;
+  Napi::Array result = Napi::Array::New(Env(), indexes.size());
+  for (uint32_t i = 0; i < indexes.size(); i++) result.Set(i, Napi::Number::New(Env(), indexes[i]));
+  deferred_.Resolve(result);
 }
 
 void OpenWorker::OnError(const Napi::Error& error) {
-  database_->state_ = Database::State::kClosed;
-  database_->RemoveCleanupHook(Env());
-  database_->Unref();
+  environment_->state_ = Environment::State::kClosed;
+  environment_->RemoveCleanupHook(Env());
+  environment_->Unref();
   PromiseWorker::OnError(error);
 }
 
 void CloseWorker::Execute() {
-  std::lock_guard<std::mutex> guard(database_->lifecycle_mutex_);
-  database_->DestroyEnvironment();
+  std::lock_guard<std::mutex> guard(environment_->lifecycle_mutex_);
+  environment_->DestroyEnvironment();
 }
 
 void CloseWorker::OnOK() {
-  database_->Closed();
+  environment_->Closed();
   deferred_->Resolve(Env().Undefined());
 }
 

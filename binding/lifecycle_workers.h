@@ -4,7 +4,7 @@
 
 #include <memory>
 
-#include "database.h"
+#include "environment.h"
 #include "promise_worker.h"
 
 namespace sophia_level {
@@ -13,8 +13,8 @@ namespace sophia_level {
 // runs sp_open, which replays the write-ahead log.
 class OpenWorker : public PromiseWorker {
  public:
-  OpenWorker(Napi::Env env, Database* database, OpenOptions options)
-      : PromiseWorker(env, "sophia-level.open"), database_(database), options_(std::move(options)) {}
+  OpenWorker(Napi::Env env, Environment* environment, OpenOptions options)
+      : PromiseWorker(env, "sophia-level.open"), environment_(environment), options_(std::move(options)) {}
 
  protected:
   void Execute() override;
@@ -22,22 +22,22 @@ class OpenWorker : public PromiseWorker {
   void OnError(const Napi::Error& error) override;
 
  private:
-  Database* database_;
+  Environment* environment_;
   OpenOptions options_;
 };
 
 // Destroys the environment (joining Sophia's threads) and releases the lock.
 class CloseWorker : public Napi::AsyncWorker {
  public:
-  CloseWorker(Napi::Env env, Database* database, std::unique_ptr<Napi::Promise::Deferred> deferred)
-      : Napi::AsyncWorker(env, "sophia-level.close"), database_(database), deferred_(std::move(deferred)) {}
+  CloseWorker(Napi::Env env, Environment* environment, std::unique_ptr<Napi::Promise::Deferred> deferred)
+      : Napi::AsyncWorker(env, "sophia-level.close"), environment_(environment), deferred_(std::move(deferred)) {}
 
  protected:
   void Execute() override;
   void OnOK() override;
 
  private:
-  Database* database_;
+  Environment* environment_;
   std::unique_ptr<Napi::Promise::Deferred> deferred_;
 };
 

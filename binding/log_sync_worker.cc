@@ -7,7 +7,7 @@
 
 #include <cstring>
 
-#include "database.h"
+#include "environment.h"
 
 namespace sophia_level {
 
@@ -20,9 +20,9 @@ bool EndsWith(const std::string& text, const char* suffix) {
 
 }  // namespace
 
-LogSyncWorker::LogSyncWorker(Napi::Env env, Database* database)
-    : PromiseWorker(env, "sophia-level.sync"), database_(database), directory_(database->log_directory()) {
-  database_->WorkStarted();
+LogSyncWorker::LogSyncWorker(Napi::Env env, Environment* environment)
+    : PromiseWorker(env, "sophia-level.sync"), environment_(environment), directory_(environment->log_directory()) {
+  environment_->WorkStarted();
 }
 
 void LogSyncWorker::Execute() {
@@ -37,7 +37,7 @@ void LogSyncWorker::Execute() {
     std::string path = directory_ + "/" + name;
     int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd == -1) {
-      // Sophia removes log files whose data has reached the database files.
+      // Sophia removes log files whose data has reached the environment files.
       if (errno == ENOENT) continue;
       Fail("LEVEL_IO_ERROR", "cannot open " + path + ": " + strerror(errno));
       break;
@@ -55,12 +55,12 @@ void LogSyncWorker::Execute() {
 
 void LogSyncWorker::OnOK() {
   PromiseWorker::OnOK();
-  database_->WorkFinished(Env());
+  environment_->WorkFinished(Env());
 }
 
 void LogSyncWorker::OnError(const Napi::Error& error) {
   PromiseWorker::OnError(error);
-  database_->WorkFinished(Env());
+  environment_->WorkFinished(Env());
 }
 
 }  // namespace sophia_level

@@ -8,7 +8,7 @@
 
 namespace sophia_level {
 
-class Database;
+class Environment;
 
 // Makes what is in the write-ahead log durable (fdatasync), for writes made
 // with `sync: true`. Sophia writes a commit to the log before it returns, but
@@ -17,7 +17,7 @@ class Database;
 // since the write, and Sophia syncs the old one only after switching.
 class LogSyncWorker : public PromiseWorker {
  public:
-  LogSyncWorker(Napi::Env env, Database* database);
+  LogSyncWorker(Napi::Env env, Environment* environment);
 
  protected:
   void Execute() override;
@@ -25,7 +25,7 @@ class LogSyncWorker : public PromiseWorker {
   void OnError(const Napi::Error& error) override;
 
  private:
-  Database* database_;
+  Environment* environment_;
   std::string directory_;
 };
 

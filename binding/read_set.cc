@@ -1,7 +1,7 @@
 #include "read_set.h"
 
 #include "cursor_walk.h"
-#include "database.h"
+#include "environment.h"
 #include "read_view.h"
 #include "sophia.h"
 
@@ -37,14 +37,14 @@ uint64_t ReadSet::HashOf(const char* value, size_t size, bool found) {
   return hash.value();
 }
 
-bool ReadSet::StillValid(Napi::Env env, Database* database) const {
+bool ReadSet::StillValid(Napi::Env env, Environment* environment) const {
   for (const Point& point : points_) {
-    void* document = database->NewKeyDocument(env, point.key.data(), point.key.size());
+    void* document = environment->NewKeyDocument(env, point.db, point.key.data(), point.key.size());
     if (document == nullptr) return false;
-    void* result = sp_get(database->sophia_db(), document);
+    void* result = sp_get(point.db, document);
     uint64_t hash;
     if (result == nullptr) {
-      if (database->FailedSinceLastCheck(env, "cannot read")) return false;
+      if (environment->FailedSinceLastCheck(env, "cannot read")) return false;
       hash = HashOf(nullptr, 0, false);
     } else {
       int size = 0;
@@ -55,14 +55,14 @@ bool ReadSet::StillValid(Napi::Env env, Database* database) const {
     if (hash != point.hash) return false;
   }
   if (regions_.empty()) return true;
-  ReadView* latest = ReadView::Open(database);
+  ReadView* latest = ReadView::Open(environment);
   if (latest == nullptr) {
-    database->ThrowSophiaError(env, "cannot open a cursor");
+    environment->ThrowSophiaError(env, "cannot open a cursor");
     return false;
   }
   bool valid = true;
   for (const Region& region : regions_) {
-    CursorWalk walk(database, latest, &region.range);
+    CursorWalk walk(environment, region.db, latest, &region.range);
     if (!walk.Start(env)) {
       valid = false;
       break;

@@ -11,7 +11,7 @@
 
 namespace sophia_level {
 
-class Database;
+class Environment;
 
 // What a transaction has read from committed data: point reads, and the
 // stretches of key ranges its iterators went through, each summarised by a
@@ -37,12 +37,13 @@ class ReadSet {
   // The range walked (its far side cut at the last key handed out, unless the
   // walk reached the end) and the hash of the committed entries seen in it.
   struct Region {
+    void* db;
     KeyRange range;
     uint64_t hash;
   };
 
-  void AddPoint(const char* key, size_t size, uint64_t hash) {
-    points_.push_back({std::string(key, size), hash});
+  void AddPoint(void* db, const char* key, size_t size, uint64_t hash) {
+    points_.push_back({db, std::string(key, size), hash});
   }
   void AddRegion(Region region) { regions_.push_back(std::move(region)); }
 
@@ -51,10 +52,11 @@ class ReadSet {
 
   // False if any read would now give another answer; false too with an error
   // pending if Sophia fails.
-  bool StillValid(Napi::Env env, Database* database) const;
+  bool StillValid(Napi::Env env, Environment* environment) const;
 
  private:
   struct Point {
+    void* db;
     std::string key;
     uint64_t hash;
   };

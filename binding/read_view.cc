@@ -1,15 +1,15 @@
 #include "read_view.h"
 
-#include "database.h"
+#include "environment.h"
 #include "sophia.h"
 
 namespace sophia_level {
 
-ReadView* ReadView::Open(Database* database) {
-  void* cursor = sp_cursor(database->sophia_env());
+ReadView* ReadView::Open(Environment* environment) {
+  void* cursor = sp_cursor(environment->sophia_env());
   if (cursor == nullptr) return nullptr;
-  ReadView* view = new ReadView(database, cursor);
-  database->TrackView(view);
+  ReadView* view = new ReadView(environment, cursor);
+  environment->TrackView(view);
   return view;
 }
 
@@ -17,14 +17,14 @@ void ReadView::Release() {
   if (--references_ > 0) return;
   if (cursor_ != nullptr) {
     sp_destroy(cursor_);
-    database_->ForgetView(this);
+    environment_->ForgetView(this);
   }
   delete this;
 }
 
 void ReadView::Invalidate() {
   cursor_ = nullptr;
-  database_ = nullptr;
+  environment_ = nullptr;
 }
 
 }  // namespace sophia_level

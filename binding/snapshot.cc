@@ -1,7 +1,7 @@
 #include "snapshot.h"
 
 #include "addon_data.h"
-#include "database.h"
+#include "environment.h"
 #include "errors.h"
 #include "read_view.h"
 
@@ -22,35 +22,35 @@ Snapshot* Snapshot::FromValue(Napi::Env env, Napi::Value value) {
   return tagged ? Snapshot::Unwrap(value.As<Napi::Object>()) : nullptr;
 }
 
-// new Snapshot(database): only created by Database#snapshot().
+// new Snapshot(environment): only created by Environment#snapshot().
 Snapshot::Snapshot(const Napi::CallbackInfo& info) : ObjectWrap<Snapshot>(info) {
   Napi::Env env = info.Env();
   napi_type_tag_object(env, info.This(), &kSnapshotTag);
-  Database* database = Database::FromValue(env, info[0]);
-  if (database == nullptr) {
+  Environment* environment = Environment::FromValue(env, info[0]);
+  if (environment == nullptr) {
     ThrowTypeError(env, "Snapshot must be created by a database");
     return;
   }
-  if (!database->CheckOpen(env)) return;
-  view_ = ReadView::Open(database);
+  if (!environment->CheckOpen(env)) return;
+  view_ = ReadView::Open(environment);
   if (view_ == nullptr) {
-    database->ThrowSophiaError(env, "cannot open a snapshot");
+    environment->ThrowSophiaError(env, "cannot open a snapshot");
     return;
   }
-  database_ = database;
-  database_object_ = Napi::Persistent(info[0].As<Napi::Object>());
-  database->TrackSnapshot(this);
+  environment_ = environment;
+  environment_object_ = Napi::Persistent(info[0].As<Napi::Object>());
+  environment->TrackSnapshot(this);
 }
 
 Snapshot::~Snapshot() { Detach(); }
 
 void Snapshot::Detach() {
-  if (database_ == nullptr) return;
-  database_->ForgetSnapshot(this);
+  if (environment_ == nullptr) return;
+  environment_->ForgetSnapshot(this);
   view_->Release();
   view_ = nullptr;
-  database_ = nullptr;
-  database_object_.Reset();
+  environment_ = nullptr;
+  environment_object_.Reset();
 }
 
 Napi::Value Snapshot::Close(const Napi::CallbackInfo& info) {

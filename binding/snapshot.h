@@ -4,7 +4,7 @@
 
 namespace sophia_level {
 
-class Database;
+class Environment;
 class ReadView;
 
 // An explicit snapshot (db.snapshot()): a read view that reads and iterators
@@ -20,15 +20,15 @@ class Snapshot : public Napi::ObjectWrap<Snapshot> {
 
   // nullptr once closed.
   ReadView* view() const { return view_; }
-  Database* database() const { return database_; }
-  // Called by the database before its environment goes.
+  Environment* environment() const { return environment_; }
+  // Called by the environment before its environment goes.
   void Detach();
 
  private:
   Napi::Value Close(const Napi::CallbackInfo& info);
 
-  Database* database_ = nullptr;
-  Napi::ObjectReference database_object_;
+  Environment* environment_ = nullptr;
+  Napi::ObjectReference environment_object_;
   ReadView* view_ = nullptr;
 };
 

@@ -1,7 +1,9 @@
 #include "transaction.h"
 
+#include <utility>
+
 #include "bytes.h"
-#include "database.h"
+#include "environment.h"
 #include "errors.h"
 #include "iterator.h"
 #include "read_view.h"
@@ -34,11 +36,11 @@ Napi::Function Transaction::DefineClass(Napi::Env env) {
                                               });
 }
 
-Transaction* Transaction::FromValue(Napi::Env env, Napi::Value value, Database* database) {
+Transaction* Transaction::FromValue(Napi::Env env, Napi::Value value, Environment* environment) {
   bool tagged = false;
   if (value.IsObject()) napi_check_object_type_tag(env, value, &kTransactionTag, &tagged);
   Transaction* transaction = tagged ? Transaction::Unwrap(value.As<Napi::Object>()) : nullptr;
-  if (transaction == nullptr || (transaction->database_ != nullptr && transaction->database_ != database)) {
+  if (transaction == nullptr || (transaction->environment_ != nullptr && transaction->environment_ != environment)) {
     ThrowTypeError(env, "The transaction option must be a transaction of this database");
     return nullptr;
   }
@@ -46,39 +48,39 @@ Transaction* Transaction::FromValue(Napi::Env env, Napi::Value value, Database* 
   return transaction;
 }
 
-// new Transaction(database): only created by Database#transaction().
+// new Transaction(environment): only created by Environment#transaction().
 Transaction::Transaction(const Napi::CallbackInfo& info) : ObjectWrap<Transaction>(info) {
   Napi::Env env = info.Env();
   napi_type_tag_object(env, info.This(), &kTransactionTag);
-  Database* database = Database::FromValue(env, info[0]);
-  if (database == nullptr) {
+  Environment* environment = Environment::FromValue(env, info[0]);
+  if (environment == nullptr) {
     ThrowTypeError(env, "Transaction must be created by a database");
     return;
   }
-  if (!database->CheckOpen(env)) return;
+  if (!environment->CheckOpen(env)) return;
   // The transaction and the view are taken together, on this thread, so they
   // see the same committed data.
-  transaction_ = sp_begin(database->sophia_env());
+  transaction_ = sp_begin(environment->sophia_env());
   if (transaction_ == nullptr) {
-    database->ThrowSophiaError(env, "cannot begin a transaction");
+    environment->ThrowSophiaError(env, "cannot begin a transaction");
     return;
   }
-  view_ = ReadView::Open(database);
+  view_ = ReadView::Open(environment);
   if (view_ == nullptr) {
     sp_destroy(transaction_);
     transaction_ = nullptr;
-    database->ThrowSophiaError(env, "cannot open a read view");
+    environment->ThrowSophiaError(env, "cannot open a read view");
     return;
   }
-  database_ = database;
-  database_object_ = Napi::Persistent(info[0].As<Napi::Object>());
-  database->TrackTransaction(this);
+  environment_ = environment;
+  environment_object_ = Napi::Persistent(info[0].As<Napi::Object>());
+  environment->TrackTransaction(this);
 }
 
 Transaction::~Transaction() { Detach(); }
 
 void Transaction::Detach() {
-  if (database_ == nullptr) return;
+  if (environment_ == nullptr) return;
   // sp_destroy on an open transaction rolls it back.
   sp_destroy(transaction_);
   transaction_ = nullptr;
@@ -89,28 +91,28 @@ void Transaction::End() {
   while (!iterators_.empty()) (*iterators_.begin())->Detach();
   view_->Release();
   view_ = nullptr;
-  database_->ForgetTransaction(this);
-  database_ = nullptr;
-  database_object_.Reset();
+  environment_->ForgetTransaction(this);
+  environment_ = nullptr;
+  environment_object_.Reset();
   writes_.clear();
 }
 
 bool Transaction::CheckOpen(Napi::Env env) {
-  if (database_ != nullptr) return true;
+  if (environment_ != nullptr) return true;
   ThrowCodeError(env, kTransactionNotOpen, "Transaction is not open: it has been committed or rolled back");
   return false;
 }
 
-bool Transaction::Read(Napi::Env env, napi_value key_value, bool* found, std::string* value) {
+bool Transaction::Read(Napi::Env env, void* db, napi_value key_value, bool* found, std::string* value) {
   ByteView key;
   if (!key.Read(env, key_value, "Key")) return false;
-  auto own = writes_.find(std::string(key.data(), key.size()));
+  auto own = writes_.find({db, std::string(key.data(), key.size())});
   if (own != writes_.end()) {
     *found = own->second.has_value();
     if (*found) *value = *own->second;
     return true;
   }
-  void* result = database_->ReadKey(env, key, view_);
+  void* result = environment_->ReadKey(env, db, key, view_);
   if (env.IsExceptionPending()) return false;
   *found = result != nullptr;
   if (*found) {
@@ -119,71 +121,77 @@ bool Transaction::Read(Napi::Env env, napi_value key_value, bool* found, std::st
     value->assign(data == nullptr ? "" : data, data == nullptr ? 0 : static_cast<size_t>(size));
     sp_destroy(result);
   }
-  read_set_.AddPoint(key.data(), key.size(), ReadSet::HashOf(value->data(), value->size(), *found));
+  read_set_.AddPoint(db, key.data(), key.size(), ReadSet::HashOf(value->data(), value->size(), *found));
   return true;
 }
 
-// get(key, valueAsBuffer)
+// get(db, key, valueAsBuffer)
 Napi::Value Transaction::Get(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckOpen(env)) return env.Undefined();
+  void* db = environment_->DatabaseAt(env, info[0]);
   bool found = false;
   std::string value;
-  if (!Read(env, info[0], &found, &value) || !found) return env.Undefined();
-  return ToJs(env, value, info[1].As<Napi::Boolean>().Value());
+  if (db == nullptr || !Read(env, db, info[1], &found, &value) || !found) return env.Undefined();
+  return ToJs(env, value, info[2].As<Napi::Boolean>().Value());
 }
 
-// getMany(keys, valueAsBuffer)
+// getMany(db, keys, valueAsBuffer)
 Napi::Value Transaction::GetMany(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckOpen(env)) return env.Undefined();
-  Napi::Array keys = info[0].As<Napi::Array>();
-  bool as_buffer = info[1].As<Napi::Boolean>().Value();
+  void* db = environment_->DatabaseAt(env, info[0]);
+  if (db == nullptr) return env.Undefined();
+  Napi::Array keys = info[1].As<Napi::Array>();
+  bool as_buffer = info[2].As<Napi::Boolean>().Value();
   uint32_t length = keys.Length();
   Napi::Array values = Napi::Array::New(env, length);
   for (uint32_t i = 0; i < length; i++) {
     bool found = false;
     std::string value;
-    if (!Read(env, keys.Get(i), &found, &value)) return env.Undefined();
+    if (!Read(env, db, keys.Get(i), &found, &value)) return env.Undefined();
     values.Set(i, found ? ToJs(env, value, as_buffer) : env.Undefined());
   }
   return values;
 }
 
-// has(key)
+// has(db, key)
 Napi::Value Transaction::Has(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckOpen(env)) return env.Undefined();
+  void* db = environment_->DatabaseAt(env, info[0]);
   bool found = false;
   std::string value;
-  if (!Read(env, info[0], &found, &value)) return env.Undefined();
+  if (db == nullptr || !Read(env, db, info[1], &found, &value)) return env.Undefined();
   return Napi::Boolean::New(env, found);
 }
 
-// hasMany(keys)
+// hasMany(db, keys)
 Napi::Value Transaction::HasMany(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckOpen(env)) return env.Undefined();
-  Napi::Array keys = info[0].As<Napi::Array>();
+  void* db = environment_->DatabaseAt(env, info[0]);
+  if (db == nullptr) return env.Undefined();
+  Napi::Array keys = info[1].As<Napi::Array>();
   uint32_t length = keys.Length();
   Napi::Array found_all = Napi::Array::New(env, length);
   for (uint32_t i = 0; i < length; i++) {
     bool found = false;
     std::string value;
-    if (!Read(env, keys.Get(i), &found, &value)) return env.Undefined();
+    if (!Read(env, db, keys.Get(i), &found, &value)) return env.Undefined();
     found_all.Set(i, Napi::Boolean::New(env, found));
   }
   return found_all;
 }
 
-bool Transaction::Write(Napi::Env env, napi_value key_value, napi_value value_value) {
+bool Transaction::Write(Napi::Env env, void* db, napi_value key_value, napi_value value_value) {
   bool is_put = value_value != nullptr;
   ByteView key;
   ByteView value;
   if (!key.Read(env, key_value, "Key")) return false;
   if (is_put && !value.Read(env, value_value, "Value")) return false;
-  if (!database_->Write(env, transaction_, key, is_put ? &value : nullptr)) return false;
-  std::string stored_key(key.data(), key.size());
+  if (!environment_->Write(env, transaction_, db, key, is_put ? &value : nullptr)) return false;
+  std::pair<void*, std::string> stored_key(db, std::string(key.data(), key.size()));
   if (is_put) {
     writes_[stored_key] = std::string(value.data(), value.size());
   } else {
@@ -192,17 +200,21 @@ bool Transaction::Write(Napi::Env env, napi_value key_value, napi_value value_va
   return true;
 }
 
-// put(key, value)
+// put(db, key, value)
 Napi::Value Transaction::Put(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (CheckOpen(env)) Write(env, info[0], info[1]);
+  if (!CheckOpen(env)) return env.Undefined();
+  void* db = environment_->DatabaseAt(env, info[0]);
+  if (db != nullptr) Write(env, db, info[1], info[2]);
   return env.Undefined();
 }
 
-// del(key)
+// del(db, key)
 Napi::Value Transaction::Del(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (CheckOpen(env)) Write(env, info[0], nullptr);
+  if (!CheckOpen(env)) return env.Undefined();
+  void* db = environment_->DatabaseAt(env, info[0]);
+  if (db != nullptr) Write(env, db, info[1], nullptr);
   return env.Undefined();
 }
 
@@ -210,7 +222,7 @@ Napi::Value Transaction::Del(const Napi::CallbackInfo& info) {
 // transaction got in the way; the transaction is over either way.
 Napi::Value Transaction::Commit(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!CheckOpen(env) || !database_->CheckOpen(env)) return env.Undefined();
+  if (!CheckOpen(env) || !environment_->CheckOpen(env)) return env.Undefined();
   // Iterators finish what they have read before it is checked.
   while (!iterators_.empty()) (*iterators_.begin())->Detach();
   if (writes_.empty()) {
@@ -219,7 +231,7 @@ Napi::Value Transaction::Commit(const Napi::CallbackInfo& info) {
     Detach();
     return env.Undefined();
   }
-  if (!read_set_.StillValid(env, database_)) {
+  if (!read_set_.StillValid(env, environment_)) {
     Detach();
     ThrowCodeError(env, kTransactionConflict,
                    "Transaction read data that another transaction has changed since; it was rolled back");
@@ -247,9 +259,9 @@ Napi::Value Transaction::Commit(const Napi::CallbackInfo& info) {
       return env.Undefined();
     default: {
       // After a log write error Sophia has freed the transaction.
-      Database* database = database_;
+      Environment* environment = environment_;
       End();
-      database->ThrowSophiaError(env, "cannot commit");
+      environment->ThrowSophiaError(env, "cannot commit");
       return env.Undefined();
     }
   }

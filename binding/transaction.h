@@ -11,7 +11,7 @@
 
 namespace sophia_level {
 
-class Database;
+class Environment;
 class Iterator;
 class ReadView;
 
@@ -20,13 +20,14 @@ class ReadView;
 // that its reads and iterators see them (Sophia's cursors do not).
 class Transaction : public Napi::ObjectWrap<Transaction> {
  public:
-  // What a key was set to by this transaction; nullopt for a deletion.
-  using Writes = std::map<std::string, std::optional<std::string>>;
+  // What a key of a database was set to by this transaction; nullopt for a
+  // deletion.
+  using Writes = std::map<std::pair<void*, std::string>, std::optional<std::string>>;
 
   static Napi::Function DefineClass(Napi::Env env);
-  // The open transaction behind a JS value of this database; nullptr with an
+  // The open transaction behind a JS value of this environment; nullptr with an
   // error pending otherwise.
-  static Transaction* FromValue(Napi::Env env, Napi::Value value, Database* database);
+  static Transaction* FromValue(Napi::Env env, Napi::Value value, Environment* environment);
 
   explicit Transaction(const Napi::CallbackInfo& info);
   ~Transaction() override;
@@ -38,7 +39,7 @@ class Transaction : public Napi::ObjectWrap<Transaction> {
   void TrackIterator(Iterator* iterator) { iterators_.insert(iterator); }
   void ForgetIterator(Iterator* iterator) { iterators_.erase(iterator); }
 
-  // Rolls back if still open; called by the database before it closes.
+  // Rolls back if still open; called by the environment before it closes.
   void Detach();
 
  private:
@@ -54,13 +55,13 @@ class Transaction : public Napi::ObjectWrap<Transaction> {
   bool CheckOpen(Napi::Env env);
   // Reads a key as this transaction sees it: its own write, or the snapshot
   // (recorded in the read set). Returns false with an error pending.
-  bool Read(Napi::Env env, napi_value key, bool* found, std::string* value);
-  bool Write(Napi::Env env, napi_value key, napi_value value);
+  bool Read(Napi::Env env, void* db, napi_value key, bool* found, std::string* value);
+  bool Write(Napi::Env env, void* db, napi_value key, napi_value value);
   // Ends the transaction: closes its iterators and releases its view.
   void End();
 
-  Database* database_ = nullptr;
-  Napi::ObjectReference database_object_;
+  Environment* environment_ = nullptr;
+  Napi::ObjectReference environment_object_;
   void* transaction_ = nullptr;
   ReadView* view_ = nullptr;
   Writes writes_;

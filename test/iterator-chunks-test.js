@@ -5,7 +5,7 @@
 // JS iterators use it.
 
 const test = require('tape')
-const { NativeDatabaseClass } = require('../dist/native')
+const { NativeEnvironmentClass } = require('../dist/native')
 const { SophiaLevel } = require('..')
 const { tempLocation } = require('./common')
 
@@ -22,23 +22,23 @@ function entriesIn (chunk) {
 }
 
 test('native nextv: bounded by count and bytes, unbounded with Infinity', async function (t) {
-  const db = new NativeDatabaseClass()
-  await db.open(tempLocation(), true, false, 1)
+  const env = new NativeEnvironmentClass()
+  const [db] = await env.open(tempLocation(), true, false, 1, ['main'])
   const operations = []
   for (let i = 0; i < 3000; i++) operations.push(0, String(i).padStart(5, '0'), 'value')
-  db.batch(operations)
+  env.batch(db, operations)
 
-  const all = db.iterator(KEYS | VALUES, undefined, undefined)
+  const all = env.iterator(db, KEYS | VALUES, undefined, undefined)
   t.is(entriesIn(all.nextv(5000, Infinity)), 3000, 'Infinity: every entry in one call')
   t.is(all.nextv(1, Infinity), undefined, 'then the end')
   all.close()
 
-  const counted = db.iterator(KEYS | VALUES, undefined, undefined)
+  const counted = env.iterator(db, KEYS | VALUES, undefined, undefined)
   t.is(entriesIn(counted.nextv(7, Infinity)), 7, 'count bounds')
   t.is(entriesIn(counted.nextv(1000, 1)), 1, 'one byte: one entry, never none')
   t.is(entriesIn(counted.nextv(1000, 64)), 4, 'bytes bound: 4 entries of 18 bytes reach 64')
   counted.close()
-  await db.close()
+  await env.close()
 })
 
 test('all() and nextv() return every entry whatever highWaterMarkBytes says', async function (t) {

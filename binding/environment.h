@@ -7,6 +7,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_set>
+#include <vector>
 
 #include "bytes.h"
 #include "directory_lock.h"
@@ -24,38 +25,46 @@ struct OpenOptions {
   bool create_if_missing = true;
   bool error_if_exists = false;
   int64_t threads = 1;
+  // The databases the caller wants, by name.
+  std::vector<std::string> databases;
 };
 
-// One Sophia environment holding one database, as a JS object.
+// One Sophia environment and its databases, as a JS object. Databases are
+// named by their index in the declaration order (see DatabaseCatalog), which
+// open() answers for the names asked for.
 //
 // Point operations run synchronously on the JS thread: Sophia serialises every
 // call behind one mutex and a get or put costs about 2 µs, far less than a
 // thread-pool round trip. What can block (opening with log replay, closing,
 // fdatasync for `sync: true`) runs on the thread pool.
-class Database : public Napi::ObjectWrap<Database> {
+class Environment : public Napi::ObjectWrap<Environment> {
  public:
   static Napi::Function DefineClass(Napi::Env env);
-  static Database* FromValue(Napi::Env env, Napi::Value value);
+  static Environment* FromValue(Napi::Env env, Napi::Value value);
 
-  explicit Database(const Napi::CallbackInfo& info);
-  ~Database() override;
+  explicit Environment(const Napi::CallbackInfo& info);
+  ~Environment() override;
 
   void* sophia_env() const { return sophia_env_; }
-  void* sophia_db() const { return sophia_db_; }
+  // The database at a JS index argument, or nullptr with an error pending.
+  void* DatabaseAt(Napi::Env env, Napi::Value index);
   bool is_open() const { return state_ == State::kOpen; }
 
   // Throws LEVEL_DATABASE_NOT_OPEN and returns false when not open.
   bool CheckOpen(Napi::Env env);
   // Reads an optional snapshot argument into its view (nullptr if absent);
-  // false with an error pending if it is closed or not of this database.
+  // false with an error pending if it is closed or not of this environment.
   bool ReadSnapshotArgument(Napi::Env env, Napi::Value value, ReadView** view);
 
   // A new document with its key set, or nullptr with an error pending.
-  void* NewKeyDocument(Napi::Env env, const char* key, size_t size);
-  void* NewKeyDocument(Napi::Env env, const ByteView& key) { return NewKeyDocument(env, key.data(), key.size()); }
-  // Applies one write to Sophia (the database or a transaction); a nullptr
-  // value is a deletion. False with an error pending.
-  bool Write(Napi::Env env, void* target, const ByteView& key, const ByteView* value);
+  void* NewKeyDocument(Napi::Env env, void* db, const char* key, size_t size);
+  void* NewKeyDocument(Napi::Env env, void* db, const ByteView& key) {
+    return NewKeyDocument(env, db, key.data(), key.size());
+  }
+  // Applies one write to a database, through `target` (the database itself
+  // or a transaction); a nullptr value is a deletion. False with an error
+  // pending.
+  bool Write(Napi::Env env, void* target, void* db, const ByteView& key, const ByteView* value);
   // Throws the error Sophia reported, falling back to `what` when it has none.
   void ThrowSophiaError(Napi::Env env, const std::string& what);
   // After Sophia answered NULL, tells "not found" (false) from a failure
@@ -63,7 +72,7 @@ class Database : public Napi::ObjectWrap<Database> {
   bool FailedSinceLastCheck(Napi::Env env, const std::string& what);
   // Reads a key in the view (or the latest data if view is nullptr); returns
   // Sophia's result document or nullptr if absent. Check env for errors.
-  void* ReadKey(Napi::Env env, const ByteView& key, ReadView* view);
+  void* ReadKey(Napi::Env env, void* db, const ByteView& key, ReadView* view);
 
   // sp_commit, with its answers turned into errors; false with an error pending.
   bool Commit(Napi::Env env, void* transaction);
@@ -88,8 +97,6 @@ class Database : public Napi::ObjectWrap<Database> {
   friend class CloseWorker;
 
   enum class State { kClosed, kOpening, kOpen, kClosing };
-  // The one database of the environment, as Sophia names it on disk.
-  static constexpr const char* kDatabaseName = "main";
 
   Napi::Value Open(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
@@ -107,7 +114,7 @@ class Database : public Napi::ObjectWrap<Database> {
 
   // Runs on the thread pool (or in the cleanup hook), under lifecycle_mutex_.
   bool OpenEnvironment(const OpenOptions& options, std::string* code, std::string* message);
-  // Creates the directory or checks that it holds a database, as the
+  // Creates the directory or checks that it holds a environment, as the
   // createIfMissing and errorIfExists options say.
   static bool PrepareLocation(const OpenOptions& options, std::string* code, std::string* message);
   void DestroyEnvironment();
@@ -125,11 +132,14 @@ class Database : public Napi::ObjectWrap<Database> {
   // Sets the value field; false with an error pending.
   bool SetValue(Napi::Env env, void* document, const ByteView& value);
   // Reads the key and value arguments of a write and applies it.
-  bool WriteArguments(Napi::Env env, void* target, napi_value key, napi_value value);
+  bool WriteArguments(Napi::Env env, void* target, void* db, napi_value key, napi_value value);
 
   State state_ = State::kClosed;
   void* sophia_env_ = nullptr;
-  void* sophia_db_ = nullptr;
+  // Handles of every declared database, in declaration order.
+  std::vector<void*> sophia_dbs_;
+  // Indexes of the databases open() was asked for, in the order asked.
+  std::vector<uint32_t> requested_indexes_;
   DirectoryLock lock_;
   std::string log_directory_;
   int64_t known_errors_ = 0;

@@ -1,11 +1,14 @@
-#include "database.h"
+#include "environment.h"
 
 #include <errno.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "addon_data.h"
+#include "catalog.h"
 #include "errors.h"
 #include "iterator.h"
 #include "lifecycle_workers.h"
@@ -19,7 +22,7 @@ namespace sophia_level {
 
 namespace {
 
-const napi_type_tag kDatabaseTag = {0x3f4e5d6c7b8a9f01ULL, 0x1a2b3c4d5e6f7081ULL};
+const napi_type_tag kEnvironmentTag = {0x3f4e5d6c7b8a9f01ULL, 0x1a2b3c4d5e6f7081ULL};
 
 // Operation kinds in the flat array that batch() takes; keep in sync with
 // index.ts.
@@ -50,50 +53,50 @@ bool CheckKeySize(Napi::Env env, size_t size) {
 
 }  // namespace
 
-Napi::Function Database::DefineClass(Napi::Env env) {
-  return ObjectWrap<Database>::DefineClass(env, "Database",
+Napi::Function Environment::DefineClass(Napi::Env env) {
+  return ObjectWrap<Environment>::DefineClass(env, "Environment",
                                            {
-                                               InstanceMethod<&Database::Open>("open"),
-                                               InstanceMethod<&Database::Close>("close"),
-                                               InstanceMethod<&Database::Put>("put"),
-                                               InstanceMethod<&Database::Del>("del"),
-                                               InstanceMethod<&Database::Get>("get"),
-                                               InstanceMethod<&Database::GetMany>("getMany"),
-                                               InstanceMethod<&Database::Has>("has"),
-                                               InstanceMethod<&Database::HasMany>("hasMany"),
-                                               InstanceMethod<&Database::Batch>("batch"),
-                                               InstanceMethod<&Database::SyncLog>("syncLog"),
-                                               InstanceMethod<&Database::NewIterator>("iterator"),
-                                               InstanceMethod<&Database::NewSnapshot>("snapshot"),
-                                               InstanceMethod<&Database::NewTransaction>("transaction"),
+                                               InstanceMethod<&Environment::Open>("open"),
+                                               InstanceMethod<&Environment::Close>("close"),
+                                               InstanceMethod<&Environment::Put>("put"),
+                                               InstanceMethod<&Environment::Del>("del"),
+                                               InstanceMethod<&Environment::Get>("get"),
+                                               InstanceMethod<&Environment::GetMany>("getMany"),
+                                               InstanceMethod<&Environment::Has>("has"),
+                                               InstanceMethod<&Environment::HasMany>("hasMany"),
+                                               InstanceMethod<&Environment::Batch>("batch"),
+                                               InstanceMethod<&Environment::SyncLog>("syncLog"),
+                                               InstanceMethod<&Environment::NewIterator>("iterator"),
+                                               InstanceMethod<&Environment::NewSnapshot>("snapshot"),
+                                               InstanceMethod<&Environment::NewTransaction>("transaction"),
                                            });
 }
 
-Database* Database::FromValue(Napi::Env env, Napi::Value value) {
+Environment* Environment::FromValue(Napi::Env env, Napi::Value value) {
   if (!value.IsObject()) return nullptr;
   bool tagged = false;
-  napi_check_object_type_tag(env, value, &kDatabaseTag, &tagged);
-  return tagged ? Database::Unwrap(value.As<Napi::Object>()) : nullptr;
+  napi_check_object_type_tag(env, value, &kEnvironmentTag, &tagged);
+  return tagged ? Environment::Unwrap(value.As<Napi::Object>()) : nullptr;
 }
 
-Database::Database(const Napi::CallbackInfo& info) : ObjectWrap<Database>(info) {
-  napi_type_tag_object(info.Env(), info.This(), &kDatabaseTag);
+Environment::Environment(const Napi::CallbackInfo& info) : ObjectWrap<Environment>(info) {
+  napi_type_tag_object(info.Env(), info.This(), &kEnvironmentTag);
 }
 
-Database::~Database() {
-  // Only reached when the environment is torn down or the database was
+Environment::~Environment() {
+  // Only reached when the environment is torn down or the environment was
   // closed; either way Sophia's handles are gone, but iterators and
   // snapshots may still point at us.
   ReleaseResources();
 }
 
-bool Database::CheckOpen(Napi::Env env) {
+bool Environment::CheckOpen(Napi::Env env) {
   if (state_ == State::kOpen) return true;
   ThrowCodeError(env, "LEVEL_DATABASE_NOT_OPEN", "Database is not open");
   return false;
 }
 
-void Database::ThrowSophiaError(Napi::Env env, const std::string& what) {
+void Environment::ThrowSophiaError(Napi::Env env, const std::string& what) {
   std::string message = LastSophiaError(sophia_env_);
   known_errors_ = sp_getint(sophia_env_, "sophia.errors");
   if (message.empty()) {
@@ -103,7 +106,7 @@ void Database::ThrowSophiaError(Napi::Env env, const std::string& what) {
   }
 }
 
-bool Database::FailedSinceLastCheck(Napi::Env env, const std::string& what) {
+bool Environment::FailedSinceLastCheck(Napi::Env env, const std::string& what) {
   // Sophia answers NULL both for "not found" and for failures; its error
   // counter tells them apart. Reading it costs a configuration walk, so only
   // NULL answers pay for it.
@@ -112,9 +115,18 @@ bool Database::FailedSinceLastCheck(Napi::Env env, const std::string& what) {
   return true;
 }
 
-void* Database::NewKeyDocument(Napi::Env env, const char* key, size_t size) {
+void* Environment::DatabaseAt(Napi::Env env, Napi::Value index) {
+  uint32_t position = index.IsNumber() ? index.As<Napi::Number>().Uint32Value() : UINT32_MAX;
+  if (position >= sophia_dbs_.size()) {
+    ThrowTypeError(env, "No such database in this environment");
+    return nullptr;
+  }
+  return sophia_dbs_[position];
+}
+
+void* Environment::NewKeyDocument(Napi::Env env, void* db, const char* key, size_t size) {
   if (!CheckKeySize(env, size)) return nullptr;
-  void* document = sp_document(sophia_db_);
+  void* document = sp_document(db);
   if (document == nullptr) {
     ThrowSophiaError(env, "cannot create a document");
     return nullptr;
@@ -127,7 +139,7 @@ void* Database::NewKeyDocument(Napi::Env env, const char* key, size_t size) {
   return document;
 }
 
-bool Database::SetValue(Napi::Env env, void* document, const ByteView& value) {
+bool Environment::SetValue(Napi::Env env, void* document, const ByteView& value) {
   if (value.size() > kMaxValueSize) {
     ThrowCodeError(env, kValueTooLarge, SizeMessage("Value", value.size(), kMaxValueSize));
     return false;
@@ -141,11 +153,11 @@ bool Database::SetValue(Napi::Env env, void* document, const ByteView& value) {
   return true;
 }
 
-void* Database::ReadKey(Napi::Env env, const ByteView& key, ReadView* view) {
-  void* document = NewKeyDocument(env, key);
+void* Environment::ReadKey(Napi::Env env, void* db, const ByteView& key, ReadView* view) {
+  void* document = NewKeyDocument(env, db, key);
   if (document == nullptr) return nullptr;
   if (view == nullptr) {
-    void* result = sp_get(sophia_db_, document);
+    void* result = sp_get(db, document);
     if (result == nullptr) FailedSinceLastCheck(env, "cannot read");
     return result;
   }
@@ -170,7 +182,7 @@ void* Database::ReadKey(Napi::Env env, const ByteView& key, ReadView* view) {
   return result;
 }
 
-Napi::Value Database::ValueOf(Napi::Env env, void* document, bool as_buffer) {
+Napi::Value Environment::ValueOf(Napi::Env env, void* document, bool as_buffer) {
   int size = 0;
   const char* value = static_cast<const char*>(sp_getstring(document, "value", &size));
   if (value == nullptr) size = 0;
@@ -180,7 +192,7 @@ Napi::Value Database::ValueOf(Napi::Env env, void* document, bool as_buffer) {
   return result;
 }
 
-bool Database::ReadSnapshotArgument(Napi::Env env, Napi::Value value, ReadView** view) {
+bool Environment::ReadSnapshotArgument(Napi::Env env, Napi::Value value, ReadView** view) {
   *view = nullptr;
   if (value.IsUndefined() || value.IsNull()) return true;
   Snapshot* snapshot = Snapshot::FromValue(env, value);
@@ -193,7 +205,7 @@ bool Database::ReadSnapshotArgument(Napi::Env env, Napi::Value value, ReadView**
     return false;
   }
   // A cursor of another environment would read this one's documents.
-  if (snapshot->database() != this) {
+  if (snapshot->environment() != this) {
     ThrowTypeError(env, "The snapshot option must be a snapshot of this database");
     return false;
   }
@@ -201,14 +213,14 @@ bool Database::ReadSnapshotArgument(Napi::Env env, Napi::Value value, ReadView**
   return true;
 }
 
-bool Database::WriteArguments(Napi::Env env, void* target, napi_value key, napi_value value) {
+bool Environment::WriteArguments(Napi::Env env, void* target, void* db, napi_value key, napi_value value) {
   if (!key_.Read(env, key, "Key")) return false;
   if (value != nullptr && !value_.Read(env, value, "Value")) return false;
-  return Write(env, target, key_, value == nullptr ? nullptr : &value_);
+  return Write(env, target, db, key_, value == nullptr ? nullptr : &value_);
 }
 
-bool Database::Write(Napi::Env env, void* target, const ByteView& key, const ByteView* value) {
-  void* document = NewKeyDocument(env, key);
+bool Environment::Write(Napi::Env env, void* target, void* db, const ByteView& key, const ByteView* value) {
+  void* document = NewKeyDocument(env, db, key);
   if (document == nullptr) return false;
   if (value != nullptr && !SetValue(env, document, *value)) {
     sp_destroy(document);
@@ -225,7 +237,7 @@ bool Database::Write(Napi::Env env, void* target, const ByteView& key, const Byt
   return false;
 }
 
-bool Database::Commit(Napi::Env env, void* transaction) {
+bool Environment::Commit(Napi::Env env, void* transaction) {
   switch (sp_commit(transaction)) {
     case 0:
       return true;
@@ -246,14 +258,16 @@ bool Database::Commit(Napi::Env env, void* transaction) {
   }
 }
 
-Napi::Value Database::Open(const Napi::CallbackInfo& info) {
+Napi::Value Environment::Open(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (state_ != State::kClosed) {
     ThrowCodeError(env, "LEVEL_DATABASE_NOT_CLOSED", "Database is not closed");
     return env.Undefined();
   }
-  if (!info[0].IsString() || !info[1].IsBoolean() || !info[2].IsBoolean() || !info[3].IsNumber()) {
-    ThrowTypeError(env, "open(location, createIfMissing, errorIfExists, threads) takes a string, two booleans and a number");
+  if (!info[0].IsString() || !info[1].IsBoolean() || !info[2].IsBoolean() || !info[3].IsNumber() || !info[4].IsArray()) {
+    ThrowTypeError(env,
+                   "open(location, createIfMissing, errorIfExists, threads, databases) takes a string, two booleans, "
+                   "a number and an array of names");
     return env.Undefined();
   }
   OpenOptions settings;
@@ -261,9 +275,18 @@ Napi::Value Database::Open(const Napi::CallbackInfo& info) {
   settings.create_if_missing = info[1].As<Napi::Boolean>().Value();
   settings.error_if_exists = info[2].As<Napi::Boolean>().Value();
   settings.threads = info[3].As<Napi::Number>().Int64Value();
+  Napi::Array names = info[4].As<Napi::Array>();
+  for (uint32_t i = 0; i < names.Length(); i++) {
+    Napi::Value name = names.Get(i);
+    if (name.IsEmpty() || !name.IsString()) {
+      ThrowTypeError(env, "database names must be strings");
+      return env.Undefined();
+    }
+    settings.databases.push_back(name.As<Napi::String>().Utf8Value());
+  }
   state_ = State::kOpening;
   AddCleanupHook(env);
-  // Held until close so that a database nobody refers to any more is not
+  // Held until close so that a environment nobody refers to any more is not
   // collected while open.
   Ref();
   OpenWorker* worker = new OpenWorker(env, this, settings);
@@ -272,7 +295,7 @@ Napi::Value Database::Open(const Napi::CallbackInfo& info) {
   return promise;
 }
 
-bool Database::OpenEnvironment(const OpenOptions& options, std::string* code, std::string* message) {
+bool Environment::OpenEnvironment(const OpenOptions& options, std::string* code, std::string* message) {
   if (torn_down_) {
     *code = "LEVEL_DATABASE_NOT_OPEN";
     *message = "environment is shutting down";
@@ -291,6 +314,15 @@ bool Database::OpenEnvironment(const OpenOptions& options, std::string* code, st
       *message = lock_.error();
       return false;
   }
+  std::vector<std::string> names;
+  bool environment_exists = access((options.location + "/log").c_str(), F_OK) == 0;
+  std::string catalog_error;
+  if (!DatabaseCatalog::Resolve(options.location, environment_exists, options.databases, &names, &catalog_error)) {
+    lock_.Unlock();
+    *code = "LEVEL_IO_ERROR";
+    *message = catalog_error;
+    return false;
+  }
   log_directory_ = options.location + "/log";
   void* env = sp_env();
   if (env == nullptr) {
@@ -302,9 +334,10 @@ bool Database::OpenEnvironment(const OpenOptions& options, std::string* code, st
   int rc = sp_setstring(env, "sophia.path", options.location.c_str(), 0);
   rc |= sp_setint(env, "scheduler.threads", options.threads);
   rc |= sp_setstring(env, "log.path", log_directory_.c_str(), 0);
-  rc |= sp_setstring(env, "db", kDatabaseName, 0);
-  std::string prefix = "db." + std::string(kDatabaseName);
-  rc |= sp_setint(env, (prefix + ".limit.field").c_str(), static_cast<int64_t>(kMaxValueSize));
+  for (const std::string& name : names) {
+    rc |= sp_setstring(env, "db", name.c_str(), 0);
+    rc |= sp_setint(env, ("db." + name + ".limit.field").c_str(), static_cast<int64_t>(kMaxValueSize));
+  }
   if (rc == 0) rc = sp_open(env);
   if (rc != 0) {
     *message = LastSophiaError(env);
@@ -314,12 +347,17 @@ bool Database::OpenEnvironment(const OpenOptions& options, std::string* code, st
     return false;
   }
   sophia_env_ = env;
-  sophia_db_ = sp_getobject(env, prefix.c_str());
+  sophia_dbs_.clear();
+  for (const std::string& name : names) sophia_dbs_.push_back(sp_getobject(env, ("db." + name).c_str()));
+  requested_indexes_.clear();
+  for (const std::string& name : options.databases) {
+    requested_indexes_.push_back(static_cast<uint32_t>(std::find(names.begin(), names.end(), name) - names.begin()));
+  }
   known_errors_ = sp_getint(env, "sophia.errors");
   return true;
 }
 
-bool Database::PrepareLocation(const OpenOptions& options, std::string* code, std::string* message) {
+bool Environment::PrepareLocation(const OpenOptions& options, std::string* code, std::string* message) {
   const std::string& location = options.location;
   struct stat info;
   if (stat(location.c_str(), &info) != 0) {
@@ -337,8 +375,7 @@ bool Database::PrepareLocation(const OpenOptions& options, std::string* code, st
     *message = "Location " + location + " is not a directory";
     return false;
   }
-  bool exists = stat((location + "/log").c_str(), &info) == 0 ||
-                stat((location + "/" + kDatabaseName).c_str(), &info) == 0;
+  bool exists = stat((location + "/log").c_str(), &info) == 0;
   if (!exists && !options.create_if_missing) {
     *code = kDatabaseMissing;
     *message = "Database at " + location + " does not exist (createIfMissing is false)";
@@ -352,18 +389,18 @@ bool Database::PrepareLocation(const OpenOptions& options, std::string* code, st
   return true;
 }
 
-void Database::DestroyEnvironment() {
+void Environment::DestroyEnvironment() {
   if (sophia_env_ != nullptr) {
     // sp_destroy(env) takes no lock of its own; nothing else may be inside
     // Sophia now (see ReleaseResources and the callers).
     sp_destroy(sophia_env_);
     sophia_env_ = nullptr;
-    sophia_db_ = nullptr;
+    sophia_dbs_.clear();
   }
   lock_.Unlock();
 }
 
-void Database::ReleaseResources() {
+void Environment::ReleaseResources() {
   while (!iterators_.empty()) (*iterators_.begin())->Detach();
   while (!transactions_.empty()) (*transactions_.begin())->Detach();
   while (!snapshots_.empty()) (*snapshots_.begin())->Detach();
@@ -371,7 +408,7 @@ void Database::ReleaseResources() {
   views_.clear();
 }
 
-Napi::Value Database::Close(const Napi::CallbackInfo& info) {
+Napi::Value Environment::Close(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto deferred = std::make_unique<Napi::Promise::Deferred>(env);
   Napi::Promise promise = deferred->Promise();
@@ -385,118 +422,130 @@ Napi::Value Database::Close(const Napi::CallbackInfo& info) {
   return promise;
 }
 
-void Database::StartClose(Napi::Env env) {
+void Environment::StartClose(Napi::Env env) {
   ReleaseResources();
   (new CloseWorker(env, this, std::move(waiting_close_)))->Queue();
 }
 
-void Database::Closed() {
+void Environment::Closed() {
   state_ = State::kClosed;
   RemoveCleanupHook(Env());
   Unref();
 }
 
-void Database::WorkFinished(Napi::Env env) {
+void Environment::WorkFinished(Napi::Env env) {
   if (--pending_work_ == 0 && state_ == State::kClosing && waiting_close_) StartClose(env);
 }
 
-void Database::CleanupHook(void* arg) {
+void Environment::CleanupHook(void* arg) {
   // The environment (process or worker thread) is going away: do what close()
   // does, synchronously.
-  Database* database = static_cast<Database*>(arg);
-  std::lock_guard<std::mutex> guard(database->lifecycle_mutex_);
-  database->torn_down_ = true;
-  database->cleanup_hook_added_ = false;
-  database->ReleaseResources();
-  database->DestroyEnvironment();
-  database->state_ = State::kClosed;
+  Environment* environment = static_cast<Environment*>(arg);
+  std::lock_guard<std::mutex> guard(environment->lifecycle_mutex_);
+  environment->torn_down_ = true;
+  environment->cleanup_hook_added_ = false;
+  environment->ReleaseResources();
+  environment->DestroyEnvironment();
+  environment->state_ = State::kClosed;
 }
 
 // Added when opening starts and removed once closed, so that the hook also
 // waits for an open or close running on the thread pool.
-void Database::AddCleanupHook(Napi::Env env) {
+void Environment::AddCleanupHook(Napi::Env env) {
   napi_add_env_cleanup_hook(env, CleanupHook, this);
   cleanup_hook_added_ = true;
 }
 
-void Database::RemoveCleanupHook(Napi::Env env) {
+void Environment::RemoveCleanupHook(Napi::Env env) {
   if (!cleanup_hook_added_) return;
   napi_remove_env_cleanup_hook(env, CleanupHook, this);
   cleanup_hook_added_ = false;
 }
 
-Napi::Value Database::Put(const Napi::CallbackInfo& info) {
+// put(db, key, value)
+Napi::Value Environment::Put(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (CheckOpen(env)) WriteArguments(env, sophia_db_, info[0], info[1]);
+  if (!CheckOpen(env)) return env.Undefined();
+  void* db = DatabaseAt(env, info[0]);
+  if (db != nullptr) WriteArguments(env, db, db, info[1], info[2]);
   return env.Undefined();
 }
 
-Napi::Value Database::Del(const Napi::CallbackInfo& info) {
+// del(db, key)
+Napi::Value Environment::Del(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (CheckOpen(env)) WriteArguments(env, sophia_db_, info[0], nullptr);
+  if (!CheckOpen(env)) return env.Undefined();
+  void* db = DatabaseAt(env, info[0]);
+  if (db != nullptr) WriteArguments(env, db, db, info[1], nullptr);
   return env.Undefined();
 }
 
-// get(key, valueAsBuffer, snapshot?)
-Napi::Value Database::Get(const Napi::CallbackInfo& info) {
+// get(db, key, valueAsBuffer, snapshot?)
+Napi::Value Environment::Get(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   ReadView* view;
-  if (!CheckOpen(env) || !ReadSnapshotArgument(env, info[2], &view)) return env.Undefined();
-  if (!key_.Read(env, info[0], "Key")) return env.Undefined();
-  void* result = ReadKey(env, key_, view);
+  if (!CheckOpen(env) || !ReadSnapshotArgument(env, info[3], &view)) return env.Undefined();
+  void* db = DatabaseAt(env, info[0]);
+  if (db == nullptr || !key_.Read(env, info[1], "Key")) return env.Undefined();
+  void* result = ReadKey(env, db, key_, view);
   if (result == nullptr) return env.Undefined();
-  return ValueOf(env, result, info[1].As<Napi::Boolean>().Value());
+  return ValueOf(env, result, info[2].As<Napi::Boolean>().Value());
 }
 
-// getMany(keys, valueAsBuffer, snapshot?)
-Napi::Value Database::GetMany(const Napi::CallbackInfo& info) {
+// getMany(db, keys, valueAsBuffer, snapshot?)
+Napi::Value Environment::GetMany(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   ReadView* view;
-  if (!CheckOpen(env) || !ReadSnapshotArgument(env, info[2], &view)) return env.Undefined();
-  if (!info[0].IsArray()) {
+  if (!CheckOpen(env) || !ReadSnapshotArgument(env, info[3], &view)) return env.Undefined();
+  void* db = DatabaseAt(env, info[0]);
+  if (db == nullptr) return env.Undefined();
+  if (!info[1].IsArray()) {
     ThrowTypeError(env, "keys must be an array");
     return env.Undefined();
   }
-  Napi::Array keys = info[0].As<Napi::Array>();
-  bool as_buffer = info[1].As<Napi::Boolean>().Value();
+  Napi::Array keys = info[1].As<Napi::Array>();
+  bool as_buffer = info[2].As<Napi::Boolean>().Value();
   uint32_t length = keys.Length();
   Napi::Array values = Napi::Array::New(env, length);
   for (uint32_t i = 0; i < length; i++) {
     if (!key_.Read(env, keys.Get(i), "Key")) return env.Undefined();
-    void* result = ReadKey(env, key_, view);
+    void* result = ReadKey(env, db, key_, view);
     if (env.IsExceptionPending()) return env.Undefined();
     values.Set(i, result == nullptr ? env.Undefined() : ValueOf(env, result, as_buffer));
   }
   return values;
 }
 
-// has(key, snapshot?)
-Napi::Value Database::Has(const Napi::CallbackInfo& info) {
+// has(db, key, snapshot?)
+Napi::Value Environment::Has(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   ReadView* view;
-  if (!CheckOpen(env) || !ReadSnapshotArgument(env, info[1], &view)) return env.Undefined();
-  if (!key_.Read(env, info[0], "Key")) return env.Undefined();
-  void* result = ReadKey(env, key_, view);
+  if (!CheckOpen(env) || !ReadSnapshotArgument(env, info[2], &view)) return env.Undefined();
+  void* db = DatabaseAt(env, info[0]);
+  if (db == nullptr || !key_.Read(env, info[1], "Key")) return env.Undefined();
+  void* result = ReadKey(env, db, key_, view);
   if (result == nullptr) return env.IsExceptionPending() ? env.Undefined() : Napi::Boolean::New(env, false);
   sp_destroy(result);
   return Napi::Boolean::New(env, true);
 }
 
-// hasMany(keys, snapshot?)
-Napi::Value Database::HasMany(const Napi::CallbackInfo& info) {
+// hasMany(db, keys, snapshot?)
+Napi::Value Environment::HasMany(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   ReadView* view;
-  if (!CheckOpen(env) || !ReadSnapshotArgument(env, info[1], &view)) return env.Undefined();
-  if (!info[0].IsArray()) {
+  if (!CheckOpen(env) || !ReadSnapshotArgument(env, info[2], &view)) return env.Undefined();
+  void* db = DatabaseAt(env, info[0]);
+  if (db == nullptr) return env.Undefined();
+  if (!info[1].IsArray()) {
     ThrowTypeError(env, "keys must be an array");
     return env.Undefined();
   }
-  Napi::Array keys = info[0].As<Napi::Array>();
+  Napi::Array keys = info[1].As<Napi::Array>();
   uint32_t length = keys.Length();
   Napi::Array found = Napi::Array::New(env, length);
   for (uint32_t i = 0; i < length; i++) {
     if (!key_.Read(env, keys.Get(i), "Key")) return env.Undefined();
-    void* result = ReadKey(env, key_, view);
+    void* result = ReadKey(env, db, key_, view);
     if (env.IsExceptionPending()) return env.Undefined();
     if (result != nullptr) sp_destroy(result);
     found.Set(i, Napi::Boolean::New(env, result != nullptr));
@@ -504,16 +553,18 @@ Napi::Value Database::HasMany(const Napi::CallbackInfo& info) {
   return found;
 }
 
-// batch(operations): a flat array of [kind, key, value] triples, applied in
-// one transaction.
-Napi::Value Database::Batch(const Napi::CallbackInfo& info) {
+// batch(db, operations): a flat array of [kind, key, value] triples,
+// applied in one transaction.
+Napi::Value Environment::Batch(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckOpen(env)) return env.Undefined();
-  if (!info[0].IsArray()) {
+  void* db = DatabaseAt(env, info[0]);
+  if (db == nullptr) return env.Undefined();
+  if (!info[1].IsArray()) {
     ThrowTypeError(env, "operations must be an array");
     return env.Undefined();
   }
-  Napi::Array operations = info[0].As<Napi::Array>();
+  Napi::Array operations = info[1].As<Napi::Array>();
   uint32_t length = operations.Length();
   void* transaction = sp_begin(sophia_env_);
   if (transaction == nullptr) {
@@ -533,7 +584,7 @@ Napi::Value Database::Batch(const Napi::CallbackInfo& info) {
     uint32_t kind = kind_value.As<Napi::Number>().Uint32Value();
     bool is_put = kind == kBatchPut;
     if (!is_put && kind != kBatchDel) ThrowTypeError(env, "unknown batch operation");
-    if (env.IsExceptionPending() || !WriteArguments(env, transaction, key, is_put ? static_cast<napi_value>(value) : nullptr)) {
+    if (env.IsExceptionPending() || !WriteArguments(env, transaction, db, key, is_put ? static_cast<napi_value>(value) : nullptr)) {
       sp_destroy(transaction);
       return env.Undefined();
     }
@@ -542,7 +593,7 @@ Napi::Value Database::Batch(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-Napi::Value Database::SyncLog(const Napi::CallbackInfo& info) {
+Napi::Value Environment::SyncLog(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckOpen(env)) return env.Undefined();
   LogSyncWorker* worker = new LogSyncWorker(env, this);
@@ -551,19 +602,19 @@ Napi::Value Database::SyncLog(const Napi::CallbackInfo& info) {
   return promise;
 }
 
-Napi::Value Database::NewIterator(const Napi::CallbackInfo& info) {
+Napi::Value Environment::NewIterator(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckOpen(env)) return env.Undefined();
-  return AddonData::Of(env)->iterator_class.New({Value(), info[0], info[1], info[2], info[3], info[4]});
+  return AddonData::Of(env)->iterator_class.New({Value(), info[0], info[1], info[2], info[3], info[4], info[5]});
 }
 
-Napi::Value Database::NewSnapshot(const Napi::CallbackInfo& info) {
+Napi::Value Environment::NewSnapshot(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckOpen(env)) return env.Undefined();
   return AddonData::Of(env)->snapshot_class.New({Value()});
 }
 
-Napi::Value Database::NewTransaction(const Napi::CallbackInfo& info) {
+Napi::Value Environment::NewTransaction(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckOpen(env)) return env.Undefined();
   return AddonData::Of(env)->transaction_class.New({Value()});

@@ -1,0 +1,351 @@
+import { AbstractLevel } from 'abstract-level'
+import type {
+  AbstractBatchOperation,
+  AbstractBatchOptions,
+  AbstractChainedBatch,
+  AbstractDatabaseOptions,
+  AbstractOpenOptions
+} from 'abstract-level'
+import { SophiaChainedBatch } from './chained-batch'
+import { kEnvironmentLink, kNativeDatabase } from './internal'
+import type { EnvironmentLink } from './internal'
+import { KEYS_ONLY, SophiaIterator, SophiaKeyIterator, SophiaValueIterator, openNativeIterator } from './iterator'
+import type { NativeDatabase, NativeRangeOptions } from './iterator'
+import { BATCH_DEL, BATCH_PUT, NativeEnvironmentClass } from './native'
+import type { Bytes, NativeEnvironment, NativeSnapshot, NativeTransaction } from './native'
+import { SophiaSnapshot } from './snapshot'
+import { SophiaTransaction, runTransaction } from './transaction'
+import type { ManagedTransactionOptions } from './transaction'
+import ModuleError = require('module-error')
+
+/** Options of the SophiaLevel constructor. */
+export interface DatabaseOptions<K, V> extends AbstractDatabaseOptions<K, V> {
+  /**
+   * Sophia's background threads for this database (flushing the in-memory
+   * index to disk, compaction, log rotation and garbage collection).
+   * An integer from 1 to 64. Default 1.
+   */
+  threads?: number | undefined
+}
+
+/** Options of db.open(). */
+export interface OpenOptions extends AbstractOpenOptions {}
+
+interface ReadOptions {
+  keyEncoding?: string
+  valueEncoding?: string
+  snapshot?: SophiaSnapshot | null
+  transaction?: SophiaTransaction<any, any> | null
+}
+
+interface WriteOptions {
+  sync?: boolean
+}
+
+interface BatchOperation {
+  type: 'put' | 'del'
+  key: Bytes
+  value?: Bytes
+}
+
+// Keys deleted per transaction by clear(), between which the event loop runs.
+const CLEAR_CHUNK = 1000
+const DEFAULT_THREADS = 1
+const MAX_THREADS = 64
+// The database of a SophiaLevel that has its environment to itself.
+const OWN_DATABASE_NAME = 'main'
+
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
+function checkLocation (location: unknown): string {
+  if (typeof location !== 'string' || location === '') {
+    throw new TypeError("The first argument 'location' must be a non-empty string")
+  }
+  return location
+}
+
+export function checkThreads (threads: unknown): number {
+  if (threads === undefined) return DEFAULT_THREADS
+  if (typeof threads !== 'number') throw new TypeError("The 'threads' option must be a number")
+  if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
+    throw new RangeError(`The 'threads' option must be an integer from 1 to ${MAX_THREADS}`)
+  }
+  return threads
+}
+
+function nativeSnapshot (options: ReadOptions): NativeSnapshot | undefined {
+  return options.snapshot?.native
+}
+
+/**
+ * An abstract-level database backed by Sophia 2.2. A drop-in for
+ * ClassicLevel: same constructor, same behaviour, plus Sophia's extras.
+ */
+export class SophiaLevel<KDefault = string, VDefault = string>
+  extends AbstractLevel<string | Buffer | Uint8Array, KDefault, VDefault> {
+  readonly #location: string
+  readonly #threads: number
+  // new SophiaLevel(location) has an environment to itself; a database of a
+  // SophiaEnv reaches the shared one through its link.
+  readonly #ownEnvironment: NativeEnvironment | null
+  readonly #link: EnvironmentLink | null
+  #db: NativeDatabase | null = null
+  // clear() runs in chunks across event-loop turns; close() waits for it.
+  readonly #pendingClears = new Set<Promise<void>>()
+
+  constructor (location: string, options?: DatabaseOptions<KDefault, VDefault>) {
+    const checkedLocation = checkLocation(location)
+    const threads = checkThreads(options?.threads)
+    const link = (options as { [kEnvironmentLink]?: EnvironmentLink } | undefined)?.[kEnvironmentLink] ?? null
+    super({
+      encodings: { buffer: true, utf8: true, view: true },
+      has: true,
+      // @ts-expect-error level-supports' IManifest does not know getSync yet.
+      getSync: true,
+      implicitSnapshots: true,
+      explicitSnapshots: true,
+      createIfMissing: true,
+      errorIfExists: true,
+      permanence: true,
+      seek: true,
+      signals: { iterators: true },
+      additionalMethods: {}
+    }, options)
+    this.#location = checkedLocation
+    this.#threads = threads
+    this.#link = link
+    this.#ownEnvironment = link === null ? new NativeEnvironmentClass() : null
+  }
+
+  /** @internal */
+  get [kNativeDatabase] (): NativeDatabase | null {
+    return this.#db
+  }
+
+  // The database in the native layer; abstract-level calls the private
+  // methods only while the database is open.
+  get #native (): NativeDatabase {
+    return this.#db as NativeDatabase
+  }
+
+  /** The directory of the database. */
+  get location (): string {
+    return this.#location
+  }
+
+  async _open (options: { createIfMissing?: boolean, errorIfExists?: boolean }): Promise<void> {
+    if (this.#link !== null) {
+      this.#db = await this.#link.open()
+      return
+    }
+    const environment = this.#ownEnvironment as NativeEnvironment
+    const [index] = await environment.open(this.#location, options.createIfMissing !== false,
+      options.errorIfExists === true, this.#threads, [OWN_DATABASE_NAME])
+    this.#db = { environment, index }
+  }
+
+  async _close (): Promise<void> {
+    await Promise.allSettled(this.#pendingClears)
+    this.#db = null
+    // A database of a SophiaEnv leaves the environment to SophiaEnv#close().
+    if (this.#ownEnvironment !== null) await this.#ownEnvironment.close()
+  }
+
+  async _get (key: Bytes, options: ReadOptions): Promise<string | Buffer | undefined> {
+    return this._getSync(key, options)
+  }
+
+  _getSync (key: Bytes, options: ReadOptions): string | Buffer | undefined {
+    const asBuffer = options.valueEncoding !== 'utf8'
+    const { environment, index } = this.#native
+    if (options.transaction != null) return this.#transactionOf(options).get(index, key, asBuffer)
+    return environment.get(index, key, asBuffer, nativeSnapshot(options))
+  }
+
+  async _getMany (keys: Bytes[], options: ReadOptions): Promise<Array<string | Buffer | undefined>> {
+    const asBuffer = options.valueEncoding !== 'utf8'
+    const { environment, index } = this.#native
+    if (options.transaction != null) return this.#transactionOf(options).getMany(index, keys, asBuffer)
+    return environment.getMany(index, keys, asBuffer, nativeSnapshot(options))
+  }
+
+  async _has (key: Bytes, options: ReadOptions): Promise<boolean> {
+    const { environment, index } = this.#native
+    if (options.transaction != null) return this.#transactionOf(options).has(index, key)
+    return environment.has(index, key, nativeSnapshot(options))
+  }
+
+  async _hasMany (keys: Bytes[], options: ReadOptions): Promise<boolean[]> {
+    const { environment, index } = this.#native
+    if (options.transaction != null) return this.#transactionOf(options).hasMany(index, keys)
+    return environment.hasMany(index, keys, nativeSnapshot(options))
+  }
+
+  // The native transaction named by a read's `transaction` option.
+  #transactionOf (options: ReadOptions): NativeTransaction {
+    const transaction = options.transaction
+    if (!(transaction instanceof SophiaTransaction) || transaction.environment !== this.#native.environment) {
+      throw new TypeError('The transaction option must be a transaction of this database\'s environment')
+    }
+    if (options.snapshot != null) throw new TypeError('The snapshot and transaction options cannot be combined')
+    return transaction.native
+  }
+
+  async _put (key: Bytes, value: Bytes, options: WriteOptions): Promise<void> {
+    const { environment, index } = this.#native
+    environment.put(index, key, value)
+    if (options.sync === true) await environment.syncLog()
+  }
+
+  async _del (key: Bytes, options: WriteOptions): Promise<void> {
+    const { environment, index } = this.#native
+    environment.del(index, key)
+    if (options.sync === true) await environment.syncLog()
+  }
+
+  // Array batches skip abstract-level's per-operation cloning and encoding
+  // lookups when nothing needs them: no prewrite hook, no 'write' listener,
+  // no sublevel or per-operation encodings. Anything else, or anything
+  // unexpected in an operation, goes through abstract-level as usual.
+  override batch (operations: Array<AbstractBatchOperation<typeof this, KDefault, VDefault>>): Promise<void>
+  override batch<K = KDefault, V = VDefault> (operations: Array<AbstractBatchOperation<typeof this, K, V>>, options: AbstractBatchOptions<K, V>): Promise<void>
+  override batch (): AbstractChainedBatch<typeof this, KDefault, VDefault>
+  override batch (...args: unknown[]): unknown {
+    if (args.length > 0 && this.status === 'open' && this.#hasNoPrewriteHook() && this.listenerCount('write') === 0) {
+      const flat = this.#flattenPlainBatch(args[0], args[1])
+      if (flat !== null) return this.#writeBatch(flat, (args[1] ?? {}) as WriteOptions)
+    }
+    // @ts-expect-error The overloads above accept exactly these arguments.
+    return super.batch(...args)
+  }
+
+  #hasNoPrewriteHook (): boolean {
+    // `noop` is abstract-level's own flag; its types leave it out.
+    return (this.hooks.prewrite as unknown as { noop: boolean }).noop
+  }
+
+  // The native form of a batch of plain operations in the database's own
+  // encodings, or null if it needs abstract-level's full treatment.
+  #flattenPlainBatch (operations: unknown, options: unknown): unknown[] | null {
+    if (!Array.isArray(operations) || operations.length === 0) return null
+    if (options != null) {
+      if (typeof options !== 'object') return null
+      const { keyEncoding, valueEncoding } = options as { keyEncoding?: unknown, valueEncoding?: unknown }
+      if (keyEncoding !== undefined || valueEncoding !== undefined) return null
+    }
+    const keyEncoding = this.keyEncoding()
+    const valueEncoding = this.valueEncoding()
+    const flat = new Array<unknown>(operations.length * 3)
+    try {
+      for (let i = 0, j = 0; i < operations.length; i++, j += 3) {
+        const operation = operations[i]
+        if (typeof operation !== 'object' || operation === null || operation.sublevel != null ||
+            operation.keyEncoding !== undefined || operation.valueEncoding !== undefined || operation.key == null) {
+          return null
+        }
+        if (operation.type === 'put') {
+          if (operation.value == null) return null
+          flat[j] = BATCH_PUT
+          flat[j + 2] = valueEncoding.encode(operation.value)
+        } else if (operation.type === 'del') {
+          flat[j] = BATCH_DEL
+        } else {
+          return null
+        }
+        flat[j + 1] = keyEncoding.encode(operation.key)
+      }
+    } catch {
+      // Let abstract-level report the encoding error in its own words.
+      return null
+    }
+    return flat
+  }
+
+  async _batch (operations: BatchOperation[], options: WriteOptions): Promise<void> {
+    const flat = new Array<unknown>(operations.length * 3)
+    for (let i = 0, j = 0; i < operations.length; i++, j += 3) {
+      const operation = operations[i]
+      flat[j] = operation.type === 'put' ? BATCH_PUT : BATCH_DEL
+      flat[j + 1] = operation.key
+      flat[j + 2] = operation.value
+    }
+    await this.#writeBatch(flat, options)
+  }
+
+  _chainedBatch (): SophiaChainedBatch<typeof this, KDefault, VDefault> {
+    return new SophiaChainedBatch(this, (operations, options) => this.#writeBatch(operations, options))
+  }
+
+  _iterator (options: NativeRangeOptions): SophiaIterator<typeof this, KDefault, VDefault> {
+    return new SophiaIterator(this, this.#native, options)
+  }
+
+  _keys (options: NativeRangeOptions): SophiaKeyIterator<typeof this, KDefault> {
+    return new SophiaKeyIterator(this, this.#native, options)
+  }
+
+  _values (options: NativeRangeOptions): SophiaValueIterator<typeof this, KDefault, VDefault> {
+    return new SophiaValueIterator(this, this.#native, options)
+  }
+
+  async _clear (options: NativeRangeOptions): Promise<void> {
+    const clearing = this.#clearRange(options)
+    this.#pendingClears.add(clearing)
+    try {
+      await clearing
+    } finally {
+      this.#pendingClears.delete(clearing)
+    }
+  }
+
+  async #clearRange (options: NativeRangeOptions): Promise<void> {
+    if (options.transaction != null) {
+      throw new ModuleError('clear() does not take a transaction: delete the keys with tx.del()', {
+        code: 'LEVEL_NOT_SUPPORTED'
+      })
+    }
+    const iterator = openNativeIterator(this.#native, options, KEYS_ONLY)
+    let remaining = options.limit !== undefined && options.limit >= 0 ? options.limit : Infinity
+    try {
+      while (remaining > 0) {
+        const deleted = iterator.deleteNext(Math.min(CLEAR_CHUNK, remaining))
+        if (deleted === 0) break
+        remaining -= deleted
+        await yieldToEventLoop()
+      }
+    } finally {
+      iterator.close()
+    }
+  }
+
+  _snapshot (options: { owner: unknown }): SophiaSnapshot {
+    return new SophiaSnapshot(options, this.#native.environment.snapshot())
+  }
+
+  /**
+   * Begins an interactive transaction. With a function, runs it in a
+   * transaction that commits when the function's promise resolves and rolls
+   * back when it rejects, running it again on a conflict (see
+   * ManagedTransactionOptions); resolves with what the function returned.
+   */
+  transaction (): SophiaTransaction<KDefault, VDefault>
+  transaction<T> (fn: (transaction: SophiaTransaction<KDefault, VDefault>) => T | Promise<T>, options?: ManagedTransactionOptions): Promise<T>
+  transaction<T> (fn?: (transaction: SophiaTransaction<KDefault, VDefault>) => T | Promise<T>, options?: ManagedTransactionOptions): SophiaTransaction<KDefault, VDefault> | Promise<T> {
+    if (fn === undefined) return this.#beginTransaction()
+    return runTransaction(() => this.#beginTransaction(), fn, options)
+  }
+
+  #beginTransaction (): SophiaTransaction<KDefault, VDefault> {
+    if (this.status !== 'open') {
+      throw new ModuleError('Database is not open: cannot begin a transaction', { code: 'LEVEL_DATABASE_NOT_OPEN' })
+    }
+    const { environment } = this.#native
+    return new SophiaTransaction(environment.transaction(), environment, this, this)
+  }
+
+  async #writeBatch (operations: unknown[], options: WriteOptions): Promise<void> {
+    const { environment, index } = this.#native
+    environment.batch(index, operations)
+    if (options.sync === true) await environment.syncLog()
+  }
+}
