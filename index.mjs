@@ -10,5 +10,6 @@ export const {
   SophiaValueIterator,
   SophiaChainedBatch,
   SophiaSnapshot,
-  SophiaTransaction
+  SophiaTransaction,
+  withCallbacks
 } = sophiaLevel

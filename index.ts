@@ -15,3 +15,5 @@ export type {
 export { SophiaIterator, SophiaKeyIterator, SophiaValueIterator } from './iterator'
 export { SophiaChainedBatch } from './chained-batch'
 export { SophiaSnapshot } from './snapshot'
+export { withCallbacks } from './with-callbacks'
+export type { Callback, CallbackDatabase, CallbackIterator, CallbackKeyIterator, CallbackValueIterator } from './with-callbacks'

@@ -35,7 +35,8 @@ export interface NativeEnvironment {
   put (db: number, key: Bytes, value: Bytes): void
   del (db: number, key: Bytes): void
   get (db: number, key: Bytes, valueAsBuffer: boolean, snapshot?: NativeSnapshot): string | Buffer | undefined
-  getMany (db: number, keys: Bytes[], valueAsBuffer: boolean, snapshot?: NativeSnapshot): Array<string | Buffer | undefined>
+  /** Answers packed as readPackedValues() reads them. */
+  getMany (db: number, keys: Bytes[], snapshot?: NativeSnapshot): Buffer
   has (db: number, key: Bytes, snapshot?: NativeSnapshot): boolean
   hasMany (db: number, keys: Bytes[], snapshot?: NativeSnapshot): boolean[]
   batch (db: number, operations: unknown[]): void
@@ -57,6 +58,32 @@ const binding = loadBinding(path.join(__dirname, '..'))
 binding.setErrorClass(ModuleError)
 
 export const NativeEnvironmentClass = binding.Environment
+
+// Size of a missing value in packed answers (binding/packed.h).
+const MISSING = 0xffffffff
+
+/**
+ * Reads `count` values packed by the binding (each a u32le size and its
+ * bytes, or the size 0xffffffff alone for a missing value) as strings or as
+ * Buffers sharing the packed one's memory.
+ */
+export function readPackedValues (packed: Buffer, count: number, asBuffer: boolean): Array<string | Buffer | undefined> {
+  const values = new Array<string | Buffer | undefined>(count)
+  let offset = 0
+  for (let i = 0; i < count; i++) {
+    const size = packed.readUInt32LE(offset)
+    offset += 4
+    if (size === MISSING) {
+      values[i] = undefined
+      continue
+    }
+    values[i] = asBuffer
+      ? Buffer.from(packed.buffer, packed.byteOffset + offset, size)
+      : packed.toString('utf8', offset, offset + size)
+    offset += size
+  }
+  return values
+}
 
 // Operation kinds of NativeEnvironment#batch (binding/environment.cc).
 export const BATCH_PUT = 0

@@ -11,7 +11,7 @@ import { kEnvironmentLink, kNativeDatabase } from './internal'
 import type { EnvironmentLink } from './internal'
 import { KEYS_ONLY, SophiaIterator, SophiaKeyIterator, SophiaValueIterator, openNativeIterator } from './iterator'
 import type { NativeDatabase, NativeRangeOptions } from './iterator'
-import { BATCH_DEL, BATCH_PUT, NativeEnvironmentClass } from './native'
+import { BATCH_DEL, BATCH_PUT, NativeEnvironmentClass, readPackedValues } from './native'
 import type { Bytes, NativeEnvironment, NativeSnapshot, NativeTransaction } from './native'
 import { SophiaSnapshot } from './snapshot'
 import { SophiaTransaction, runTransaction } from './transaction'
@@ -166,7 +166,7 @@ export class SophiaLevel<KDefault = string, VDefault = string>
     const asBuffer = options.valueEncoding !== 'utf8'
     const { environment, index } = this.#native
     if (options.transaction != null) return this.#transactionOf(options).getMany(index, keys, asBuffer)
-    return environment.getMany(index, keys, asBuffer, nativeSnapshot(options))
+    return readPackedValues(environment.getMany(index, keys, nativeSnapshot(options)), keys.length, asBuffer)
   }
 
   async _has (key: Bytes, options: ReadOptions): Promise<boolean> {

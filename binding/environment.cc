@@ -10,6 +10,7 @@
 #include "addon_data.h"
 #include "catalog.h"
 #include "errors.h"
+#include "packed.h"
 #include "iterator.h"
 #include "lifecycle_workers.h"
 #include "log_sync_worker.h"
@@ -324,6 +325,12 @@ bool Environment::OpenEnvironment(const OpenOptions& options, std::string* code,
     return false;
   }
   log_directory_ = options.location + "/log";
+  // Sophia parses database schemes with strtok(), whose state is global, when
+  // it opens an environment: two environments opening at once on the thread
+  // pool corrupted each other's schemes (test/concurrent-open-test.js). So
+  // opening is serialised across the process, worker threads included.
+  static std::mutex opening_mutex;
+  std::lock_guard<std::mutex> opening_guard(opening_mutex);
   void* env = sp_env();
   if (env == nullptr) {
     lock_.Unlock();
@@ -492,11 +499,13 @@ Napi::Value Environment::Get(const Napi::CallbackInfo& info) {
   return ValueOf(env, result, info[2].As<Napi::Boolean>().Value());
 }
 
-// getMany(db, keys, valueAsBuffer, snapshot?)
+// getMany(db, keys, snapshot?): every answer packed into one Buffer, in
+// order: [u32le size, value] for a key found, u32le 0xffffffff for one
+// missing. One Buffer costs far less than a JS value per key.
 Napi::Value Environment::GetMany(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   ReadView* view;
-  if (!CheckOpen(env) || !ReadSnapshotArgument(env, info[3], &view)) return env.Undefined();
+  if (!CheckOpen(env) || !ReadSnapshotArgument(env, info[2], &view)) return env.Undefined();
   void* db = DatabaseAt(env, info[0]);
   if (db == nullptr) return env.Undefined();
   if (!info[1].IsArray()) {
@@ -504,16 +513,22 @@ Napi::Value Environment::GetMany(const Napi::CallbackInfo& info) {
     return env.Undefined();
   }
   Napi::Array keys = info[1].As<Napi::Array>();
-  bool as_buffer = info[2].As<Napi::Boolean>().Value();
   uint32_t length = keys.Length();
-  Napi::Array values = Napi::Array::New(env, length);
+  packed_.clear();
   for (uint32_t i = 0; i < length; i++) {
     if (!key_.Read(env, keys.Get(i), "Key")) return env.Undefined();
     void* result = ReadKey(env, db, key_, view);
     if (env.IsExceptionPending()) return env.Undefined();
-    values.Set(i, result == nullptr ? env.Undefined() : ValueOf(env, result, as_buffer));
+    if (result == nullptr) {
+      AppendMissing(&packed_);
+      continue;
+    }
+    int size = 0;
+    const char* value = static_cast<const char*>(sp_getstring(result, "value", &size));
+    AppendField(&packed_, value == nullptr ? "" : value, value == nullptr ? 0 : static_cast<size_t>(size));
+    sp_destroy(result);
   }
-  return values;
+  return Napi::Buffer<char>::Copy(env, packed_.empty() ? "" : packed_.data(), packed_.size());
 }
 
 // has(db, key, snapshot?)

@@ -162,6 +162,7 @@ class Environment : public Napi::ObjectWrap<Environment> {
   // Reused by the synchronous calls, which never overlap.
   ByteView key_;
   ByteView value_;
+  std::vector<char> packed_;
 };
 
 }  // namespace sophia_level

@@ -6,6 +6,7 @@
 #include "bytes.h"
 #include "environment.h"
 #include "errors.h"
+#include "packed.h"
 #include "read_view.h"
 #include "sophia.h"
 #include "transaction.h"
@@ -13,14 +14,6 @@
 namespace sophia_level {
 
 namespace {
-
-void AppendField(std::vector<char>* out, const char* data, size_t size) {
-  uint32_t length = static_cast<uint32_t>(size);
-  const char header[4] = {static_cast<char>(length & 0xff), static_cast<char>((length >> 8) & 0xff),
-                          static_cast<char>((length >> 16) & 0xff), static_cast<char>((length >> 24) & 0xff)};
-  out->insert(out->end(), header, header + 4);
-  out->insert(out->end(), data, data + size);
-}
 
 const char* Field(void* document, const char* name, size_t* size) {
   int length = 0;
