@@ -2,6 +2,7 @@
 
 export { SophiaLevel } from './sophia-level'
 export type { DatabaseOptions, OpenOptions } from './sophia-level'
+export type { EnvironmentSettingsOptions, StorageOptions } from './options'
 export { SophiaEnv } from './sophia-env'
 export type { EnvironmentOptions } from './sophia-env'
 export { SophiaTransaction } from './transaction'

@@ -30,7 +30,8 @@ export interface NativeIterator {
 }
 
 export interface NativeEnvironment {
-  open (location: string, createIfMissing: boolean, errorIfExists: boolean, threads: number, databases: string[]): Promise<number[]>
+  /** settings: flat [database, key, value, kept] quadruples (see options.ts). */
+  open (location: string, createIfMissing: boolean, errorIfExists: boolean, threads: number, databases: string[], settings: unknown[]): Promise<number[]>
   close (): Promise<void>
   put (db: number, key: Bytes, value: Bytes): void
   del (db: number, key: Bytes): void

@@ -1,6 +1,9 @@
 import ModuleError = require('module-error')
 import type { AbstractDatabaseOptions } from 'abstract-level'
-import { SophiaLevel, checkThreads } from './sophia-level'
+import { SophiaLevel } from './sophia-level'
+import type { DatabaseOptions } from './sophia-level'
+import { checkThreads, environmentSettings, storageSettings } from './options'
+import type { EnvironmentSettingsOptions, StorageOptions } from './options'
 import { kEnvironmentLink } from './internal'
 import type { EnvironmentLink, ResourceOwner } from './internal'
 import type { NativeDatabase } from './iterator'
@@ -8,10 +11,8 @@ import { NativeEnvironmentClass } from './native'
 import { SophiaTransaction, runTransaction } from './transaction'
 import type { ManagedTransactionOptions } from './transaction'
 
-/** Options of the SophiaEnv constructor. */
-export interface EnvironmentOptions {
-  /** Sophia's background threads for the whole environment: an integer from 1 to 64. Default 1. */
-  threads?: number | undefined
+/** Options of the SophiaEnv constructor: see also EnvironmentSettingsOptions. */
+export interface EnvironmentOptions extends EnvironmentSettingsOptions {
   /** Create the directory and the environment if missing. Default true. */
   createIfMissing?: boolean | undefined
   /** Fail to open if the environment exists. Default false. */
@@ -38,6 +39,8 @@ export class SophiaEnv implements ResourceOwner {
   readonly #threads: number
   readonly #createIfMissing: boolean
   readonly #errorIfExists: boolean
+  readonly #environmentSettings: unknown[]
+  readonly #storageSettings = new Map<string, unknown[]>()
   readonly #native = new NativeEnvironmentClass()
   readonly #databases = new Map<string, SophiaLevel<any, any>>()
   readonly #resources = new Set<Resource>()
@@ -54,6 +57,7 @@ export class SophiaEnv implements ResourceOwner {
     this.#threads = checkThreads(options?.threads)
     this.#createIfMissing = options?.createIfMissing !== false
     this.#errorIfExists = options?.errorIfExists === true
+    this.#environmentSettings = environmentSettings(options)
   }
 
   get location (): string {
@@ -70,7 +74,7 @@ export class SophiaEnv implements ResourceOwner {
    * like any other, whose data lives in `<location>/<name>`. Only before the
    * environment opens: Sophia cannot add a database to an open environment.
    */
-  database<K = string, V = string> (name: string, options?: AbstractDatabaseOptions<K, V>): SophiaLevel<K, V> {
+  database<K = string, V = string> (name: string, options?: AbstractDatabaseOptions<K, V> & StorageOptions): SophiaLevel<K, V> {
     if (typeof name !== 'string') throw new TypeError('A database name must be a string')
     if (!NAME_PATTERN.test(name) || RESERVED_NAMES.has(name)) {
       throw new RangeError(`Database name '${name}' must be 1 to 64 letters, digits, '-' or '_', and not 'log'`)
@@ -83,6 +87,12 @@ export class SophiaEnv implements ResourceOwner {
         code: 'SOPHIA_ENVIRONMENT_OPEN'
       })
     }
+    for (const option of ['threads', 'logPath', 'sync'] as const) {
+      if ((options as DatabaseOptions<K, V> | undefined)?.[option] !== undefined) {
+        throw new TypeError(`The '${option}' option belongs to the environment: give it to new SophiaEnv()`)
+      }
+    }
+    this.#storageSettings.set(name, storageSettings(name, options))
     const link: EnvironmentLink = { open: () => this.#attach(name) }
     const db = new SophiaLevel<K, V>(this.#location, { ...options, [kEnvironmentLink]: link } as AbstractDatabaseOptions<K, V>)
     this.#databases.set(name, db)
@@ -149,7 +159,8 @@ export class SophiaEnv implements ResourceOwner {
     if (this.#indexes !== null) return Promise.resolve()
     if (this.#opening === null) {
       const names = [...this.#databases.keys()]
-      this.#opening = this.#native.open(this.#location, this.#createIfMissing, this.#errorIfExists, this.#threads, names)
+      const settings = [...this.#environmentSettings, ...names.flatMap((name) => this.#storageSettings.get(name) ?? [])]
+      this.#opening = this.#native.open(this.#location, this.#createIfMissing, this.#errorIfExists, this.#threads, names, settings)
         .then((indexes) => {
           this.#indexes = new Map(names.map((name, i) => [name, indexes[i]]))
         })

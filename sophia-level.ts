@@ -17,16 +17,14 @@ import { SophiaSnapshot } from './snapshot'
 import { SophiaTransaction, runTransaction } from './transaction'
 import type { ManagedTransactionOptions } from './transaction'
 import ModuleError = require('module-error')
+import { checkThreads, environmentSettings, storageSettings } from './options'
+import type { EnvironmentSettingsOptions, StorageOptions } from './options'
 
-/** Options of the SophiaLevel constructor. */
-export interface DatabaseOptions<K, V> extends AbstractDatabaseOptions<K, V> {
-  /**
-   * Sophia's background threads for this database (flushing the in-memory
-   * index to disk, compaction, log rotation and garbage collection).
-   * An integer from 1 to 64. Default 1.
-   */
-  threads?: number | undefined
-}
+/**
+ * Options of the SophiaLevel constructor: abstract-level's, its environment's
+ * (see EnvironmentSettingsOptions) and its storage's (see StorageOptions).
+ */
+export interface DatabaseOptions<K, V> extends AbstractDatabaseOptions<K, V>, EnvironmentSettingsOptions, StorageOptions {}
 
 /** Options of db.open(). */
 export interface OpenOptions extends AbstractOpenOptions {}
@@ -50,8 +48,6 @@ interface BatchOperation {
 
 // Keys deleted per transaction by clear(), between which the event loop runs.
 const CLEAR_CHUNK = 1000
-const DEFAULT_THREADS = 1
-const MAX_THREADS = 64
 // The database of a SophiaLevel that has its environment to itself.
 const OWN_DATABASE_NAME = 'main'
 
@@ -64,14 +60,6 @@ function checkLocation (location: unknown): string {
   return location
 }
 
-export function checkThreads (threads: unknown): number {
-  if (threads === undefined) return DEFAULT_THREADS
-  if (typeof threads !== 'number') throw new TypeError("The 'threads' option must be a number")
-  if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
-    throw new RangeError(`The 'threads' option must be an integer from 1 to ${MAX_THREADS}`)
-  }
-  return threads
-}
 
 function nativeSnapshot (options: ReadOptions): NativeSnapshot | undefined {
   return options.snapshot?.native
@@ -85,6 +73,9 @@ export class SophiaLevel<KDefault = string, VDefault = string>
   extends AbstractLevel<string | Buffer | Uint8Array, KDefault, VDefault> {
   readonly #location: string
   readonly #threads: number
+  // Configuration for the native layer (see options.ts): only used by a
+  // SophiaLevel with an environment of its own.
+  readonly #settings: unknown[]
   // new SophiaLevel(location) has an environment to itself; a database of a
   // SophiaEnv reaches the shared one through its link.
   readonly #ownEnvironment: NativeEnvironment | null
@@ -97,6 +88,7 @@ export class SophiaLevel<KDefault = string, VDefault = string>
     const checkedLocation = checkLocation(location)
     const threads = checkThreads(options?.threads)
     const link = (options as { [kEnvironmentLink]?: EnvironmentLink } | undefined)?.[kEnvironmentLink] ?? null
+    const settings = link === null ? [...environmentSettings(options), ...storageSettings(OWN_DATABASE_NAME, options)] : []
     super({
       encodings: { buffer: true, utf8: true, view: true },
       has: true,
@@ -114,6 +106,7 @@ export class SophiaLevel<KDefault = string, VDefault = string>
     this.#location = checkedLocation
     this.#threads = threads
     this.#link = link
+    this.#settings = settings
     this.#ownEnvironment = link === null ? new NativeEnvironmentClass() : null
   }
 
@@ -140,7 +133,7 @@ export class SophiaLevel<KDefault = string, VDefault = string>
     }
     const environment = this.#ownEnvironment as NativeEnvironment
     const [index] = await environment.open(this.#location, options.createIfMissing !== false,
-      options.errorIfExists === true, this.#threads, [OWN_DATABASE_NAME])
+      options.errorIfExists === true, this.#threads, [OWN_DATABASE_NAME], this.#settings)
     this.#db = { environment, index }
   }
 

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 
 #include "addon_data.h"
@@ -285,6 +286,37 @@ Napi::Value Environment::Open(const Napi::CallbackInfo& info) {
     }
     settings.databases.push_back(name.As<Napi::String>().Utf8Value());
   }
+  // settings: a flat array of [database ('' for the environment), key,
+  // value (number or string), stored] quadruples.
+  if (info[5].IsArray()) {
+    Napi::Array flat = info[5].As<Napi::Array>();
+    for (uint32_t i = 0; i + 3 < flat.Length(); i += 4) {
+      Napi::Value database = flat.Get(i);
+      Napi::Value key = flat.Get(i + 1);
+      Napi::Value value = flat.Get(i + 2);
+      Napi::Value stored = flat.Get(i + 3);
+      if (database.IsEmpty() || key.IsEmpty() || value.IsEmpty() || stored.IsEmpty() || !database.IsString() ||
+          !key.IsString() || !(value.IsNumber() || value.IsString())) {
+        ThrowTypeError(env, "settings must be [database, key, value, stored] quadruples");
+        return env.Undefined();
+      }
+      Setting setting;
+      setting.database = database.As<Napi::String>().Utf8Value();
+      setting.key = key.As<Napi::String>().Utf8Value();
+      setting.is_number = value.IsNumber();
+      if (setting.is_number) {
+        setting.number = value.As<Napi::Number>().Int64Value();
+      } else {
+        setting.text = value.As<Napi::String>().Utf8Value();
+      }
+      setting.stored = stored.IsBoolean() && stored.As<Napi::Boolean>().Value();
+      if (setting.database.empty() && setting.key == "log.path") {
+        settings.log_path = setting.text;
+      } else {
+        settings.settings.push_back(std::move(setting));
+      }
+    }
+  }
   state_ = State::kOpening;
   AddCleanupHook(env);
   // Held until close so that a environment nobody refers to any more is not
@@ -316,7 +348,7 @@ bool Environment::OpenEnvironment(const OpenOptions& options, std::string* code,
       return false;
   }
   std::vector<std::string> names;
-  bool environment_exists = access((options.location + "/log").c_str(), F_OK) == 0;
+  bool environment_exists = access(options.log_directory().c_str(), F_OK) == 0;
   std::string catalog_error;
   if (!DatabaseCatalog::Resolve(options.location, environment_exists, options.databases, &names, &catalog_error)) {
     lock_.Unlock();
@@ -324,7 +356,7 @@ bool Environment::OpenEnvironment(const OpenOptions& options, std::string* code,
     *message = catalog_error;
     return false;
   }
-  log_directory_ = options.location + "/log";
+  log_directory_ = options.log_directory();
   // Sophia parses database schemes with strtok(), whose state is global, when
   // it opens an environment: two environments opening at once on the thread
   // pool corrupted each other's schemes (test/concurrent-open-test.js). So
@@ -338,17 +370,21 @@ bool Environment::OpenEnvironment(const OpenOptions& options, std::string* code,
     *message = "cannot create a Sophia environment";
     return false;
   }
-  int rc = sp_setstring(env, "sophia.path", options.location.c_str(), 0);
-  rc |= sp_setint(env, "scheduler.threads", options.threads);
-  rc |= sp_setstring(env, "log.path", log_directory_.c_str(), 0);
-  for (const std::string& name : names) {
-    rc |= sp_setstring(env, "db", name.c_str(), 0);
-    rc |= sp_setint(env, ("db." + name + ".limit.field").c_str(), static_cast<int64_t>(kMaxValueSize));
+  if (!Configure(env, options, names, message)) {
+    *code = kSophiaError;
+    sp_destroy(env);
+    lock_.Unlock();
+    return false;
   }
-  if (rc == 0) rc = sp_open(env);
-  if (rc != 0) {
+  if (sp_open(env) != 0) {
     *message = LastSophiaError(env);
     *code = CodeForSophiaMessage(*message);
+    sp_destroy(env);
+    lock_.Unlock();
+    return false;
+  }
+  if (!CheckStoredSettings(env, options, message)) {
+    *code = kOptionMismatch;
     sp_destroy(env);
     lock_.Unlock();
     return false;
@@ -361,6 +397,63 @@ bool Environment::OpenEnvironment(const OpenOptions& options, std::string* code,
     requested_indexes_.push_back(static_cast<uint32_t>(std::find(names.begin(), names.end(), name) - names.begin()));
   }
   known_errors_ = sp_getint(env, "sophia.errors");
+  return true;
+}
+
+bool Environment::Configure(void* env, const OpenOptions& options, const std::vector<std::string>& names,
+                            std::string* message) {
+  auto set_number = [&](const std::string& key, int64_t number) {
+    if (sp_setint(env, key.c_str(), number) == 0) return true;
+    *message = "cannot set " + key + ": " + LastSophiaError(env);
+    return false;
+  };
+  auto set_text = [&](const std::string& key, const std::string& text) {
+    if (sp_setstring(env, key.c_str(), text.c_str(), 0) == 0) return true;
+    *message = "cannot set " + key + ": " + LastSophiaError(env);
+    return false;
+  };
+  auto set = [&](const std::string& key, const Setting& setting) {
+    return setting.is_number ? set_number(key, setting.number) : set_text(key, setting.text);
+  };
+  if (!set_text("sophia.path", options.location) || !set_number("scheduler.threads", options.threads) ||
+      !set_text("log.path", options.log_directory())) {
+    return false;
+  }
+  for (const Setting& setting : options.settings) {
+    if (setting.database.empty() && !set(setting.key, setting)) return false;
+  }
+  for (const std::string& name : names) {
+    std::string prefix = "db." + name + ".";
+    // Declaring a database is itself a configuration write: "db" = name.
+    if (!set_text("db", name) || !set_number(prefix + "limit.field", static_cast<int64_t>(kMaxValueSize))) return false;
+    for (const Setting& setting : options.settings) {
+      if (setting.database == name && !set(prefix + setting.key, setting)) return false;
+    }
+  }
+  return true;
+}
+
+bool Environment::CheckStoredSettings(void* env, const OpenOptions& options, std::string* message) {
+  for (const Setting& setting : options.settings) {
+    if (!setting.stored) continue;
+    std::string key = "db." + setting.database + "." + setting.key;
+    std::string actual;
+    std::string asked;
+    if (setting.is_number) {
+      actual = std::to_string(sp_getint(env, key.c_str()));
+      asked = std::to_string(setting.number);
+    } else {
+      char* text = static_cast<char*>(sp_getstring(env, key.c_str(), nullptr));
+      actual = text == nullptr ? "" : text;
+      free(text);
+      asked = setting.text;
+    }
+    if (actual != asked) {
+      *message = "Database '" + setting.database + "' was created with " + setting.key + " " + actual +
+                 ", which it keeps; it cannot be opened with " + asked;
+      return false;
+    }
+  }
   return true;
 }
 
@@ -382,7 +475,7 @@ bool Environment::PrepareLocation(const OpenOptions& options, std::string* code,
     *message = "Location " + location + " is not a directory";
     return false;
   }
-  bool exists = stat((location + "/log").c_str(), &info) == 0;
+  bool exists = stat(options.log_directory().c_str(), &info) == 0;
   if (!exists && !options.create_if_missing) {
     *code = kDatabaseMissing;
     *message = "Database at " + location + " does not exist (createIfMissing is false)";

@@ -19,6 +19,19 @@ class ReadView;
 class Snapshot;
 class Transaction;
 
+// A Sophia configuration key to set before opening: of the environment
+// (database empty) or of a database ("db.<database>.<key>"). A stored
+// setting is one Sophia keeps with the database and restores on reopening:
+// it is read back after opening, and must match.
+struct Setting {
+  std::string database;
+  std::string key;
+  bool is_number = false;
+  int64_t number = 0;
+  std::string text;
+  bool stored = false;
+};
+
 // Settings read from the JS options before opening.
 struct OpenOptions {
   std::string location;
@@ -27,6 +40,11 @@ struct OpenOptions {
   int64_t threads = 1;
   // The databases the caller wants, by name.
   std::vector<std::string> databases;
+  // Where the write-ahead log lives; empty for <location>/log.
+  std::string log_path;
+  std::vector<Setting> settings;
+
+  std::string log_directory() const { return log_path.empty() ? location + "/log" : log_path; }
 };
 
 // One Sophia environment and its databases, as a JS object. Databases are
@@ -117,6 +135,11 @@ class Environment : public Napi::ObjectWrap<Environment> {
   // Creates the directory or checks that it holds a environment, as the
   // createIfMissing and errorIfExists options say.
   static bool PrepareLocation(const OpenOptions& options, std::string* code, std::string* message);
+  // Sets every configuration key; false if Sophia refuses one (message set).
+  static bool Configure(void* env, const OpenOptions& options, const std::vector<std::string>& names,
+                        std::string* message);
+  // After opening: false if a stored setting differs from the one asked for.
+  static bool CheckStoredSettings(void* env, const OpenOptions& options, std::string* message);
   void DestroyEnvironment();
 
   // Frees every iterator, snapshot and view before the environment goes.

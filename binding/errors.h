@@ -14,6 +14,7 @@ constexpr const char* kTransactionLocked = "SOPHIA_TRANSACTION_LOCKED";
 constexpr const char* kTransactionNotOpen = "SOPHIA_TRANSACTION_NOT_OPEN";
 constexpr const char* kDatabaseMissing = "SOPHIA_DATABASE_MISSING";
 constexpr const char* kDatabaseExists = "SOPHIA_DATABASE_EXISTS";
+constexpr const char* kOptionMismatch = "SOPHIA_OPTION_MISMATCH";
 constexpr const char* kSophiaError = "SOPHIA_ERROR";
 
 // The module-error class of the JS side, so that native errors are the same

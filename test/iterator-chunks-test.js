@@ -23,7 +23,7 @@ function entriesIn (chunk) {
 
 test('native nextv: bounded by count and bytes, unbounded with Infinity', async function (t) {
   const env = new NativeEnvironmentClass()
-  const [db] = await env.open(tempLocation(), true, false, 1, ['main'])
+  const [db] = await env.open(tempLocation(), true, false, 1, ['main'], [])
   const operations = []
   for (let i = 0; i < 3000; i++) operations.push(0, String(i).padStart(5, '0'), 'value')
   env.batch(db, operations)

@@ -1,0 +1,117 @@
+// Sophia's environment and database configuration, as options of
+// SophiaLevel, SophiaEnv and SophiaEnv#database(): validated before opening
+// (TypeError or RangeError naming the option) and turned into the native
+// layer's settings.
+
+/** Options of a Sophia environment (SophiaLevel's own, or a SophiaEnv's). */
+export interface EnvironmentSettingsOptions {
+  /**
+   * Sophia's background threads (flushing the in-memory index to disk,
+   * compaction, log rotation and garbage collection): an integer from 1 to
+   * 64. Default 1.
+   */
+  threads?: number | undefined
+  /** Directory of the write-ahead log. Default `<location>/log`. */
+  logPath?: string | undefined
+  /**
+   * Make every commit durable (fdatasync of the log) before it returns, as
+   * the `sync: true` write option does for one write. Default false.
+   */
+  sync?: boolean | undefined
+}
+
+/** Options of one database's storage. Those marked "kept" are stored with the database when it is created, and opening it later with another value is a SOPHIA_OPTION_MISMATCH error. */
+export interface StorageOptions {
+  /** Compression of the database files: 'none', 'lz4' or 'zstd'. Default 'none'. Kept. */
+  compression?: 'none' | 'lz4' | 'zstd' | undefined
+  /** Size of a node file, in bytes: from 1 MiB to 1 TiB. Default 64 MiB. Kept. */
+  nodeSize?: number | undefined
+  /** Size of a page within a node, in bytes: from 1 KiB to `nodeSize`. Default 128 KiB. Kept. */
+  pageSize?: number | undefined
+  /**
+   * Store a checksum of every page. Default true. Sophia 2.2 computes these
+   * checksums when it writes a page but never checks them when reading, and
+   * does not keep the setting: it applies to pages written from then on.
+   */
+  pageChecksum?: boolean | undefined
+  /** Read node files through mmap. Default true. */
+  mmap?: boolean | undefined
+  /** Read and write node files with O_DIRECT; not with `mmap`. Default false. */
+  directIo?: boolean | undefined
+  /**
+   * Bytes of in-memory index (across the database's nodes) before Sophia
+   * flushes it to node files; 0 flushes at every scheduler step. Default 4 GiB.
+   */
+  cacheSize?: number | undefined
+  /** Percentage of a node's entries that are old versions that makes it due for garbage collection: 1 to 100. Default 30. */
+  gcWatermark?: number | undefined
+  /** Seconds between garbage collection checks: 1 or more. Default 60. */
+  gcPeriod?: number | undefined
+}
+
+const MAX_THREADS = 64
+const MIB = 1024 * 1024
+const COMPRESSIONS = new Set(['none', 'lz4', 'zstd'])
+
+function isUnset (value: unknown): value is undefined {
+  return value === undefined
+}
+
+function checkInteger (name: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number') throw new TypeError(`The '${name}' option must be a number`)
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`The '${name}' option must be an integer from ${min} to ${max}`)
+  }
+  return value
+}
+
+function checkBoolean (name: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw new TypeError(`The '${name}' option must be a boolean`)
+  return value
+}
+
+export function checkThreads (threads: unknown): number {
+  return isUnset(threads) ? 1 : checkInteger('threads', threads, 1, MAX_THREADS)
+}
+
+/** The environment's settings for the native layer, flat: [database, key, value, kept] per setting. */
+export function environmentSettings (options: EnvironmentSettingsOptions | undefined): unknown[] {
+  const settings: unknown[] = []
+  if (!isUnset(options?.logPath)) {
+    if (typeof options.logPath !== 'string' || options.logPath === '') {
+      throw new TypeError("The 'logPath' option must be a non-empty string")
+    }
+    settings.push('', 'log.path', options.logPath, false)
+  }
+  if (!isUnset(options?.sync)) settings.push('', 'log.sync', checkBoolean('sync', options.sync) ? 1 : 0, false)
+  return settings
+}
+
+/** One database's settings for the native layer, flat like environmentSettings(). */
+export function storageSettings (database: string, options: StorageOptions | undefined): unknown[] {
+  const settings: unknown[] = []
+  const add = (key: string, value: number | string, kept: boolean): void => {
+    settings.push(database, key, value, kept)
+  }
+  if (options == null) return settings
+  if (!isUnset(options.compression)) {
+    if (typeof options.compression !== 'string') throw new TypeError("The 'compression' option must be a string")
+    if (!COMPRESSIONS.has(options.compression)) {
+      throw new RangeError("The 'compression' option must be 'none', 'lz4' or 'zstd'")
+    }
+    add('compression', options.compression, true)
+  }
+  const nodeSize = isUnset(options.nodeSize) ? 64 * MIB : checkInteger('nodeSize', options.nodeSize, MIB, 1024 * 1024 * MIB)
+  if (!isUnset(options.nodeSize)) add('compaction.node_size', nodeSize, true)
+  if (!isUnset(options.pageSize)) add('compaction.page_size', checkInteger('pageSize', options.pageSize, 1024, Math.min(nodeSize, 0xffffffff)), true)
+  if (!isUnset(options.pageChecksum)) add('compaction.page_checksum', checkBoolean('pageChecksum', options.pageChecksum) ? 1 : 0, false)
+  const mmap = isUnset(options.mmap) ? true : checkBoolean('mmap', options.mmap)
+  const directIo = isUnset(options.directIo) ? false : checkBoolean('directIo', options.directIo)
+  if (mmap && directIo) throw new RangeError("The 'directIo' option needs 'mmap' to be false")
+  if (!isUnset(options.mmap)) add('mmap', mmap ? 1 : 0, false)
+  if (!isUnset(options.directIo)) add('direct_io', directIo ? 1 : 0, false)
+  if (!isUnset(options.cacheSize)) add('compaction.cache', checkInteger('cacheSize', options.cacheSize, 0, Number.MAX_SAFE_INTEGER), false)
+  if (!isUnset(options.gcWatermark)) add('compaction.gc_wm', checkInteger('gcWatermark', options.gcWatermark, 1, 100), false)
+  if (!isUnset(options.gcPeriod)) add('compaction.gc_period', checkInteger('gcPeriod', options.gcPeriod, 1, 0xffffffff), false)
+  return settings
+}
