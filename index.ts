@@ -3,6 +3,7 @@
 export { SophiaLevel } from './sophia-level'
 export type { DatabaseOptions, OpenOptions } from './sophia-level'
 export type { EnvironmentSettingsOptions, StorageOptions } from './options'
+export type { Latency, SophiaStats } from './stats'
 export { SophiaEnv } from './sophia-env'
 export type { EnvironmentOptions } from './sophia-env'
 export { SophiaTransaction } from './transaction'

@@ -10,6 +10,8 @@ export const kEnvironmentLink = Symbol('sophia-level.environmentLink')
 export const kNativeDatabase = Symbol('sophia-level.nativeDatabase')
 
 export interface EnvironmentLink {
+  /** The database's name in the environment. */
+  name: string
   /** Opens the environment if needed; answers this database's place in it. */
   open (): Promise<NativeDatabase>
 }

@@ -45,6 +45,9 @@ export interface NativeEnvironment {
   iterator (db: number, flags: number, lower: Bytes | undefined, upper: Bytes | undefined, snapshot?: NativeSnapshot, transaction?: NativeTransaction): NativeIterator
   snapshot (): NativeSnapshot
   transaction (): NativeTransaction
+  /** Every configuration and statistics key, with its value as Sophia prints it. */
+  configuration (): Record<string, string>
+  startBackup (): void
 }
 
 interface Binding {

@@ -1,3 +1,5 @@
+import path = require('path')
+
 // Sophia's environment and database configuration, as options of
 // SophiaLevel, SophiaEnv and SophiaEnv#database(): validated before opening
 // (TypeError or RangeError naming the option) and turned into the native
@@ -18,6 +20,11 @@ export interface EnvironmentSettingsOptions {
    * the `sync: true` write option does for one write. Default false.
    */
   sync?: boolean | undefined
+  /**
+   * Directory for backups (db.backup()). Default none: backups are off.
+   * Sophia needs it when the environment opens.
+   */
+  backupPath?: string | undefined
 }
 
 /** Options of one database's storage. Those marked "kept" are stored with the database when it is created, and opening it later with another value is a SOPHIA_OPTION_MISMATCH error. */
@@ -84,6 +91,12 @@ export function environmentSettings (options: EnvironmentSettingsOptions | undef
     settings.push('', 'log.path', options.logPath, false)
   }
   if (!isUnset(options?.sync)) settings.push('', 'log.sync', checkBoolean('sync', options.sync) ? 1 : 0, false)
+  if (!isUnset(options?.backupPath)) {
+    if (typeof options.backupPath !== 'string' || options.backupPath === '') {
+      throw new TypeError("The 'backupPath' option must be a non-empty string")
+    }
+    settings.push('', 'backup.path', path.resolve(options.backupPath), false)
+  }
   return settings
 }
 

@@ -9,6 +9,7 @@ import type { EnvironmentLink, ResourceOwner } from './internal'
 import type { NativeDatabase } from './iterator'
 import { NativeEnvironmentClass } from './native'
 import { SophiaTransaction, runTransaction } from './transaction'
+import { backUp } from './backup'
 import type { ManagedTransactionOptions } from './transaction'
 
 /** Options of the SophiaEnv constructor: see also EnvironmentSettingsOptions. */
@@ -93,7 +94,7 @@ export class SophiaEnv implements ResourceOwner {
       }
     }
     this.#storageSettings.set(name, storageSettings(name, options))
-    const link: EnvironmentLink = { open: () => this.#attach(name) }
+    const link: EnvironmentLink = { name, open: () => this.#attach(name) }
     const db = new SophiaLevel<K, V>(this.#location, { ...options, [kEnvironmentLink]: link } as AbstractDatabaseOptions<K, V>)
     this.#databases.set(name, db)
     return db
@@ -128,6 +129,14 @@ export class SophiaEnv implements ResourceOwner {
   transaction<T> (fn?: (transaction: SophiaTransaction<unknown, unknown>) => T | Promise<T>, options?: ManagedTransactionOptions): SophiaTransaction<unknown, unknown> | Promise<T> {
     if (fn === undefined) return this.#beginTransaction()
     return runTransaction(() => this.#beginTransaction(), fn, options)
+  }
+
+  /** Backs up the whole environment (see SophiaLevel#backup()); needs the backupPath option. */
+  async backup (): Promise<string> {
+    if (this.status !== 'open') {
+      throw new ModuleError('Environment is not open: cannot back it up', { code: 'LEVEL_DATABASE_NOT_OPEN' })
+    }
+    return backUp(this.#native, this.#location)
   }
 
   /** @internal */

@@ -18,6 +18,9 @@ import { SophiaTransaction, runTransaction } from './transaction'
 import type { ManagedTransactionOptions } from './transaction'
 import ModuleError = require('module-error')
 import { checkThreads, environmentSettings, storageSettings } from './options'
+import { backUp } from './backup'
+import { buildStats } from './stats'
+import type { SophiaStats } from './stats'
 import type { EnvironmentSettingsOptions, StorageOptions } from './options'
 
 /**
@@ -80,6 +83,8 @@ export class SophiaLevel<KDefault = string, VDefault = string>
   // SophiaEnv reaches the shared one through its link.
   readonly #ownEnvironment: NativeEnvironment | null
   readonly #link: EnvironmentLink | null
+  // The database's name in its environment.
+  readonly #name: string
   #db: NativeDatabase | null = null
   // clear() runs in chunks across event-loop turns; close() waits for it.
   readonly #pendingClears = new Set<Promise<void>>()
@@ -101,11 +106,12 @@ export class SophiaLevel<KDefault = string, VDefault = string>
       permanence: true,
       seek: true,
       signals: { iterators: true },
-      additionalMethods: {}
+      additionalMethods: { transaction: true, stats: true, getProperty: true, backup: true }
     }, options)
     this.#location = checkedLocation
     this.#threads = threads
     this.#link = link
+    this.#name = link === null ? OWN_DATABASE_NAME : link.name
     this.#settings = settings
     this.#ownEnvironment = link === null ? new NativeEnvironmentClass() : null
   }
@@ -334,6 +340,42 @@ export class SophiaLevel<KDefault = string, VDefault = string>
     }
     const { environment } = this.#native
     return new SophiaTransaction(environment.transaction(), environment, this, this)
+  }
+
+  /**
+   * Statistics of the database and its environment: entries, memory, sizes
+   * on disk, the write-ahead log, operation counts and latencies.
+   */
+  async stats (): Promise<SophiaStats> {
+    this.#assertOpen('read statistics')
+    return buildStats(this.#native.environment.configuration(), this.#name)
+  }
+
+  /**
+   * The value of any Sophia configuration or statistics key, as Sophia
+   * prints it, e.g. 'db.main.index.count' or 'sophia.status'; undefined for
+   * a key Sophia does not have.
+   */
+  getProperty (property: string): string | undefined {
+    if (typeof property !== 'string') throw new TypeError("The first argument 'property' must be a string")
+    this.#assertOpen('read a property')
+    return this.#native.environment.configuration()[property]
+  }
+
+  /**
+   * Backs up the database's whole environment while it stays in use, into a
+   * new directory of the backupPath option; resolves with that directory,
+   * which opens as a normal database, once the backup is complete.
+   */
+  async backup (): Promise<string> {
+    this.#assertOpen('back up')
+    return backUp(this.#native.environment, this.#location)
+  }
+
+  #assertOpen (what: string): void {
+    if (this.status !== 'open') {
+      throw new ModuleError(`Database is not open: cannot ${what}`, { code: 'LEVEL_DATABASE_NOT_OPEN' })
+    }
   }
 
   async #writeBatch (operations: unknown[], options: WriteOptions): Promise<void> {

@@ -71,6 +71,8 @@ Napi::Function Environment::DefineClass(Napi::Env env) {
                                                InstanceMethod<&Environment::NewIterator>("iterator"),
                                                InstanceMethod<&Environment::NewSnapshot>("snapshot"),
                                                InstanceMethod<&Environment::NewTransaction>("transaction"),
+                                               InstanceMethod<&Environment::Configuration>("configuration"),
+                                               InstanceMethod<&Environment::StartBackup>("startBackup"),
                                            });
 }
 
@@ -720,6 +722,42 @@ Napi::Value Environment::NewSnapshot(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckOpen(env)) return env.Undefined();
   return AddonData::Of(env)->snapshot_class.New({Value()});
+}
+
+// configuration(): every configuration and statistics key of the
+// environment and its databases, with its value as Sophia prints it.
+Napi::Value Environment::Configuration(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckOpen(env)) return env.Undefined();
+  void* cursor = sp_getobject(sophia_env_, nullptr);
+  if (cursor == nullptr) {
+    ThrowSophiaError(env, "cannot read the configuration");
+    return env.Undefined();
+  }
+  Napi::Object result = Napi::Object::New(env);
+  for (void* entry = sp_get(cursor, nullptr); entry != nullptr; entry = sp_get(cursor, entry)) {
+    int key_size = 0;
+    int value_size = 0;
+    const char* key = static_cast<const char*>(sp_getstring(entry, "key", &key_size));
+    const char* value = static_cast<const char*>(sp_getstring(entry, "value", &value_size));
+    if (key == nullptr) continue;
+    // Sizes count the terminating NUL.
+    std::string name(key, strnlen(key, static_cast<size_t>(key_size)));
+    std::string text = value == nullptr ? "" : std::string(value, strnlen(value, static_cast<size_t>(value_size)));
+    result.Set(name, text);
+  }
+  sp_destroy(cursor);
+  return result;
+}
+
+// startBackup(): asks Sophia's background threads for a backup into
+// backup.path; progress shows in backup.active, backup.last and
+// backup.last_complete.
+Napi::Value Environment::StartBackup(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckOpen(env)) return env.Undefined();
+  if (sp_setint(sophia_env_, "backup.run", 0) != 0) ThrowSophiaError(env, "cannot start a backup");
+  return env.Undefined();
 }
 
 Napi::Value Environment::NewTransaction(const Napi::CallbackInfo& info) {
