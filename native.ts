@@ -33,6 +33,9 @@ export interface NativeEnvironment {
   /** settings: flat [database, key, value, kept] quadruples (see options.ts). */
   open (location: string, createIfMissing: boolean, errorIfExists: boolean, threads: number, databases: string[], settings: unknown[]): Promise<number[]>
   close (): Promise<void>
+  /** Takes the directory lock ahead of open() (which keeps it); throws LEVEL_LOCKED. */
+  lock (location: string): void
+  unlock (): void
   put (db: number, key: Bytes, value: Bytes): void
   del (db: number, key: Bytes): void
   get (db: number, key: Bytes, valueAsBuffer: boolean, snapshot?: NativeSnapshot): string | Buffer | undefined

@@ -77,6 +77,11 @@ function checkBoolean (name: string, value: unknown): boolean {
   return value
 }
 
+/** Where the write-ahead log of the environment at `location` lives. */
+export function logDirectoryOf (location: string, options: { logPath?: unknown } | undefined): string {
+  return typeof options?.logPath === 'string' && options.logPath !== '' ? path.resolve(options.logPath) : path.join(location, 'log')
+}
+
 export function checkThreads (threads: unknown): number {
   return isUnset(threads) ? 1 : checkInteger('threads', threads, 1, MAX_THREADS)
 }
@@ -88,7 +93,7 @@ export function environmentSettings (options: EnvironmentSettingsOptions | undef
     if (typeof options.logPath !== 'string' || options.logPath === '') {
       throw new TypeError("The 'logPath' option must be a non-empty string")
     }
-    settings.push('', 'log.path', options.logPath, false)
+    settings.push('', 'log.path', path.resolve(options.logPath), false)
   }
   if (!isUnset(options?.sync)) settings.push('', 'log.sync', checkBoolean('sync', options.sync) ? 1 : 0, false)
   if (!isUnset(options?.backupPath)) {

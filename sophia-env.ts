@@ -2,7 +2,8 @@ import ModuleError = require('module-error')
 import type { AbstractDatabaseOptions } from 'abstract-level'
 import { SophiaLevel } from './sophia-level'
 import type { DatabaseOptions } from './sophia-level'
-import { checkThreads, environmentSettings, storageSettings } from './options'
+import { checkThreads, environmentSettings, logDirectoryOf, storageSettings } from './options'
+import { recoverLog } from './log-recovery'
 import type { EnvironmentSettingsOptions, StorageOptions } from './options'
 import { kEnvironmentLink } from './internal'
 import type { EnvironmentLink, ResourceOwner } from './internal'
@@ -41,6 +42,7 @@ export class SophiaEnv implements ResourceOwner {
   readonly #createIfMissing: boolean
   readonly #errorIfExists: boolean
   readonly #environmentSettings: unknown[]
+  readonly #logDirectory: string
   readonly #storageSettings = new Map<string, unknown[]>()
   readonly #native = new NativeEnvironmentClass()
   readonly #databases = new Map<string, SophiaLevel<any, any>>()
@@ -59,6 +61,7 @@ export class SophiaEnv implements ResourceOwner {
     this.#createIfMissing = options?.createIfMissing !== false
     this.#errorIfExists = options?.errorIfExists === true
     this.#environmentSettings = environmentSettings(options)
+    this.#logDirectory = logDirectoryOf(location, options)
   }
 
   get location (): string {
@@ -169,7 +172,8 @@ export class SophiaEnv implements ResourceOwner {
     if (this.#opening === null) {
       const names = [...this.#databases.keys()]
       const settings = [...this.#environmentSettings, ...names.flatMap((name) => this.#storageSettings.get(name) ?? [])]
-      this.#opening = this.#native.open(this.#location, this.#createIfMissing, this.#errorIfExists, this.#threads, names, settings)
+      this.#opening = recoverLog(this.#native, this.#location, this.#logDirectory)
+        .then(() => this.#native.open(this.#location, this.#createIfMissing, this.#errorIfExists, this.#threads, names, settings))
         .then((indexes) => {
           this.#indexes = new Map(names.map((name, i) => [name, indexes[i]]))
         })

@@ -17,8 +17,10 @@ import { SophiaSnapshot } from './snapshot'
 import { SophiaTransaction, runTransaction } from './transaction'
 import type { ManagedTransactionOptions } from './transaction'
 import ModuleError = require('module-error')
-import { checkThreads, environmentSettings, storageSettings } from './options'
+import { checkThreads, environmentSettings, logDirectoryOf, storageSettings } from './options'
 import { backUp } from './backup'
+import { recoverLog, repairLog } from './log-recovery'
+import type { SalvageResult } from './write-ahead-log'
 import { buildStats } from './stats'
 import type { SophiaStats } from './stats'
 import type { EnvironmentSettingsOptions, StorageOptions } from './options'
@@ -79,6 +81,7 @@ export class SophiaLevel<KDefault = string, VDefault = string>
   // Configuration for the native layer (see options.ts): only used by a
   // SophiaLevel with an environment of its own.
   readonly #settings: unknown[]
+  readonly #logDirectory: string
   // new SophiaLevel(location) has an environment to itself; a database of a
   // SophiaEnv reaches the shared one through its link.
   readonly #ownEnvironment: NativeEnvironment | null
@@ -113,7 +116,20 @@ export class SophiaLevel<KDefault = string, VDefault = string>
     this.#link = link
     this.#name = link === null ? OWN_DATABASE_NAME : link.name
     this.#settings = settings
+    this.#logDirectory = logDirectoryOf(checkedLocation, options)
     this.#ownEnvironment = link === null ? new NativeEnvironmentClass() : null
+  }
+
+  /**
+   * Salvages a database (or environment) whose write-ahead log is damaged
+   * (opening fails with LEVEL_DATABASE_NOT_OPEN, cause LEVEL_CORRUPTION):
+   * keeps every complete write up to the damage in each log file, moves the
+   * rest aside into files beside the log, and resolves with what it did.
+   * Writes after the damage in a file are lost. The database must be closed.
+   */
+  static async repair (location: string, options?: { logPath?: string }): Promise<SalvageResult> {
+    const checkedLocation = checkLocation(location)
+    return repairLog(new NativeEnvironmentClass(), checkedLocation, logDirectoryOf(checkedLocation, options))
   }
 
   /** @internal */
@@ -138,6 +154,7 @@ export class SophiaLevel<KDefault = string, VDefault = string>
       return
     }
     const environment = this.#ownEnvironment as NativeEnvironment
+    await recoverLog(environment, this.#location, this.#logDirectory)
     const [index] = await environment.open(this.#location, options.createIfMissing !== false,
       options.errorIfExists === true, this.#threads, [OWN_DATABASE_NAME], this.#settings)
     this.#db = { environment, index }

@@ -19,6 +19,7 @@ class DirectoryLock {
   // On kFailed, error() says why.
   Result Lock(const std::string& directory);
   void Unlock();
+  bool held() const { return fd_ != -1; }
 
   const std::string& error() const { return error_; }
 

@@ -60,6 +60,8 @@ Napi::Function Environment::DefineClass(Napi::Env env) {
                                            {
                                                InstanceMethod<&Environment::Open>("open"),
                                                InstanceMethod<&Environment::Close>("close"),
+                                               InstanceMethod<&Environment::Lock>("lock"),
+                                               InstanceMethod<&Environment::Unlock>("unlock"),
                                                InstanceMethod<&Environment::Put>("put"),
                                                InstanceMethod<&Environment::Del>("del"),
                                                InstanceMethod<&Environment::Get>("get"),
@@ -336,19 +338,11 @@ bool Environment::OpenEnvironment(const OpenOptions& options, std::string* code,
     *message = "environment is shutting down";
     return false;
   }
-  if (!PrepareLocation(options, code, message)) return false;
-  switch (lock_.Lock(options.location)) {
-    case DirectoryLock::Result::kLocked:
-      break;
-    case DirectoryLock::Result::kHeldElsewhere:
-      *code = "LEVEL_LOCKED";
-      *message = "Database at " + options.location + " is locked: it is open in another instance or process";
-      return false;
-    case DirectoryLock::Result::kFailed:
-      *code = "LEVEL_IO_ERROR";
-      *message = lock_.error();
-      return false;
+  if (!PrepareLocation(options, code, message)) {
+    lock_.Unlock();
+    return false;
   }
+  if (!lock_.held() && !TakeLock(options.location, code, message)) return false;
   std::vector<std::string> names;
   bool environment_exists = access(options.log_directory().c_str(), F_OK) == 0;
   std::string catalog_error;
@@ -489,6 +483,44 @@ bool Environment::PrepareLocation(const OpenOptions& options, std::string* code,
     return false;
   }
   return true;
+}
+
+bool Environment::TakeLock(const std::string& location, std::string* code, std::string* message) {
+  switch (lock_.Lock(location)) {
+    case DirectoryLock::Result::kLocked:
+      return true;
+    case DirectoryLock::Result::kHeldElsewhere:
+      *code = "LEVEL_LOCKED";
+      *message = "Database at " + location + " is locked: it is open in another instance or process";
+      return false;
+    case DirectoryLock::Result::kFailed:
+      *code = "LEVEL_IO_ERROR";
+      *message = lock_.error();
+      return false;
+  }
+  return false;
+}
+
+// lock(location): takes the directory lock ahead of open(), so that the
+// write-ahead log can be checked and repaired (write-ahead-log.ts) while no
+// one else can open it. open() keeps it; unlock() gives it back.
+Napi::Value Environment::Lock(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (state_ != State::kClosed || !info[0].IsString()) {
+    ThrowTypeError(env, "lock(location) takes a string, before opening");
+    return env.Undefined();
+  }
+  std::string code;
+  std::string message;
+  if (!lock_.held() && !TakeLock(info[0].As<Napi::String>().Utf8Value(), &code, &message)) {
+    ThrowCodeError(env, code.c_str(), message);
+  }
+  return env.Undefined();
+}
+
+Napi::Value Environment::Unlock(const Napi::CallbackInfo& info) {
+  if (state_ == State::kClosed) lock_.Unlock();
+  return info.Env().Undefined();
 }
 
 void Environment::DestroyEnvironment() {

@@ -118,6 +118,8 @@ class Environment : public Napi::ObjectWrap<Environment> {
 
   Napi::Value Open(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
+  Napi::Value Lock(const Napi::CallbackInfo& info);
+  Napi::Value Unlock(const Napi::CallbackInfo& info);
   Napi::Value Put(const Napi::CallbackInfo& info);
   Napi::Value Del(const Napi::CallbackInfo& info);
   Napi::Value Get(const Napi::CallbackInfo& info);
@@ -143,6 +145,7 @@ class Environment : public Napi::ObjectWrap<Environment> {
   // After opening: false if a stored setting differs from the one asked for.
   static bool CheckStoredSettings(void* env, const OpenOptions& options, std::string* message);
   void DestroyEnvironment();
+  bool TakeLock(const std::string& location, std::string* code, std::string* message);
 
   // Frees every iterator, snapshot and view before the environment goes.
   void ReleaseResources();

@@ -62,7 +62,7 @@ test('a location that is a file, or lies below one, is an I/O error', async func
   t.is(fs.readFileSync(file, 'utf8'), 'not a directory', 'the file is untouched')
 })
 
-test('a damaged write-ahead log is LEVEL_CORRUPTION with Sophia\'s message', async function (t) {
+test('a damaged write-ahead log is LEVEL_CORRUPTION, and SophiaLevel.repair() salvages it', async function (t) {
   const location = tempLocation()
   const db = new SophiaLevel(location)
   await db.open()
@@ -71,11 +71,21 @@ test('a damaged write-ahead log is LEVEL_CORRUPTION with Sophia\'s message', asy
   const logs = fs.readdirSync(path.join(location, 'log')).filter((name) => name.endsWith('.log'))
   t.ok(logs.length > 0, 'has a log file')
   const log = path.join(location, 'log', logs.sort().pop())
-  fs.appendFileSync(log, Buffer.alloc(26, 0x5a))
+  // Flip a byte inside the sixth record: damage followed by valid records.
+  const bytes = fs.readFileSync(log)
+  const record = (bytes.length - 11) / 10
+  bytes[11 + Math.floor(5.5 * record)] ^= 0xff
+  fs.writeFileSync(log, bytes)
   const cause = await openError(t, db)
   t.is(cause.code, 'LEVEL_CORRUPTION')
-  t.ok(/corrupted log file/.test(cause.message), cause.message)
+  t.ok(/damaged/.test(cause.message), cause.message)
   t.is(db.status, 'closed', 'the instance is closed and can be retried')
+  const salvage = await SophiaLevel.repair(location)
+  t.ok(salvage.droppedBytes > 0 && salvage.savedTo.length === 1, `dropped ${salvage.droppedBytes} bytes, kept in ${salvage.savedTo[0]}`)
+  await db.open()
+  t.same(await db.keys().all(), ['key0', 'key1', 'key2', 'key3', 'key4'], 'the writes before the damage are back')
+  await db.close()
+  t.ok(fs.existsSync(salvage.savedTo[0]), 'what was dropped is kept')
 })
 
 test('operations on a closed database are LEVEL_DATABASE_NOT_OPEN', async function (t) {
