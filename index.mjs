@@ -13,3 +13,5 @@ export const {
   SophiaTransaction,
   withCallbacks
 } = sophiaLevel
+
+export default sophiaLevel

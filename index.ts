@@ -1,7 +1,7 @@
 // The package's entry point (CommonJS; index.mjs re-exports it for ESM).
 
 export { SophiaLevel } from './sophia-level'
-export type { DatabaseOptions, OpenOptions } from './sophia-level'
+export type { DatabaseOptions, OpenOptions, SophiaIteratorOptions, SophiaReadOptions, SophiaWriteOptions } from './sophia-level'
 export type { EnvironmentSettingsOptions, StorageOptions } from './options'
 export type { Latency, SophiaStats } from './stats'
 export type { SalvageResult, TrimmedLogFile } from './write-ahead-log'

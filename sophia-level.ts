@@ -4,7 +4,19 @@ import type {
   AbstractBatchOptions,
   AbstractChainedBatch,
   AbstractDatabaseOptions,
-  AbstractOpenOptions
+  AbstractDelOptions,
+  AbstractGetManyOptions,
+  AbstractGetOptions,
+  AbstractHasManyOptions,
+  AbstractHasOptions,
+  AbstractIterator,
+  AbstractIteratorOptions,
+  AbstractKeyIterator,
+  AbstractKeyIteratorOptions,
+  AbstractOpenOptions,
+  AbstractPutOptions,
+  AbstractValueIterator,
+  AbstractValueIteratorOptions
 } from 'abstract-level'
 import { SophiaChainedBatch } from './chained-batch'
 import { kEnvironmentLink, kNativeDatabase } from './internal'
@@ -68,6 +80,24 @@ function checkLocation (location: unknown): string {
 
 function nativeSnapshot (options: ReadOptions): NativeSnapshot | undefined {
   return options.snapshot?.native
+}
+
+/** Sophia's own options of put(), del() and batch(). */
+export interface SophiaWriteOptions {
+  /** Resolve only once the write-ahead log is durable on disk. Default false. */
+  sync?: boolean | undefined
+}
+
+/** Sophia's own options of get(), getMany(), has(), hasMany(), iterator(), keys() and values(). */
+export interface SophiaReadOptions {
+  /** Read through a transaction: its snapshot plus its own writes. */
+  transaction?: SophiaTransaction<any, any> | null | undefined
+}
+
+/** Sophia's own options of iterator(), keys() and values(). */
+export interface SophiaIteratorOptions extends SophiaReadOptions {
+  /** Bytes of keys and values one native read gathers at most for next() and nextv(). Default 16384. */
+  highWaterMarkBytes?: number | undefined
 }
 
 /**
@@ -224,7 +254,7 @@ export class SophiaLevel<KDefault = string, VDefault = string>
   // no sublevel or per-operation encodings. Anything else, or anything
   // unexpected in an operation, goes through abstract-level as usual.
   override batch (operations: Array<AbstractBatchOperation<typeof this, KDefault, VDefault>>): Promise<void>
-  override batch<K = KDefault, V = VDefault> (operations: Array<AbstractBatchOperation<typeof this, K, V>>, options: AbstractBatchOptions<K, V>): Promise<void>
+  override batch<K = KDefault, V = VDefault> (operations: Array<AbstractBatchOperation<typeof this, K, V>>, options: AbstractBatchOptions<K, V> & SophiaWriteOptions): Promise<void>
   override batch (): AbstractChainedBatch<typeof this, KDefault, VDefault>
   override batch (...args: unknown[]): unknown {
     if (args.length > 0 && this.status === 'open' && this.#hasNoPrewriteHook() && this.listenerCount('write') === 0) {
@@ -400,4 +430,30 @@ export class SophiaLevel<KDefault = string, VDefault = string>
     environment.batch(index, operations)
     if (options.sync === true) await environment.syncLog()
   }
+}
+
+// The public signatures of the methods abstract-level implements, with
+// Sophia's own options added (as ClassicLevel declares its own).
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export interface SophiaLevel<KDefault = string, VDefault = string> {
+  get (key: KDefault): Promise<VDefault | undefined>
+  get<K = KDefault, V = VDefault> (key: K, options: AbstractGetOptions<K, V> & SophiaReadOptions): Promise<V | undefined>
+  getSync (key: KDefault): VDefault | undefined
+  getSync<K = KDefault, V = VDefault> (key: K, options: AbstractGetOptions<K, V>): V | undefined
+  getMany (keys: KDefault[]): Promise<Array<VDefault | undefined>>
+  getMany<K = KDefault, V = VDefault> (keys: K[], options: AbstractGetManyOptions<K, V> & SophiaReadOptions): Promise<Array<V | undefined>>
+  has (key: KDefault): Promise<boolean>
+  has<K = KDefault> (key: K, options: AbstractHasOptions<K> & SophiaReadOptions): Promise<boolean>
+  hasMany (keys: KDefault[]): Promise<boolean[]>
+  hasMany<K = KDefault> (keys: K[], options: AbstractHasManyOptions<K> & SophiaReadOptions): Promise<boolean[]>
+  put (key: KDefault, value: VDefault): Promise<void>
+  put<K = KDefault, V = VDefault> (key: K, value: V, options: AbstractPutOptions<K, V> & SophiaWriteOptions): Promise<void>
+  del (key: KDefault): Promise<void>
+  del<K = KDefault> (key: K, options: AbstractDelOptions<K> & SophiaWriteOptions): Promise<void>
+  iterator (): AbstractIterator<this, KDefault, VDefault>
+  iterator<K = KDefault, V = VDefault> (options: AbstractIteratorOptions<K, V> & SophiaIteratorOptions): AbstractIterator<this, K, V>
+  keys (): AbstractKeyIterator<this, KDefault>
+  keys<K = KDefault> (options: AbstractKeyIteratorOptions<K> & SophiaIteratorOptions): AbstractKeyIterator<this, K>
+  values (): AbstractValueIterator<this, KDefault, VDefault>
+  values<K = KDefault, V = VDefault> (options: AbstractValueIteratorOptions<K, V> & SophiaIteratorOptions): AbstractValueIterator<this, K, V>
 }

@@ -9,6 +9,7 @@ import type {
   AbstractKeyIterator,
   AbstractKeyIteratorOptions,
   AbstractLevel,
+  AbstractSublevel,
   AbstractValueIterator,
   AbstractValueIteratorOptions
 } from 'abstract-level'
@@ -16,16 +17,17 @@ import type { NativeDatabase } from './iterator'
 import { kNativeDatabase } from './internal'
 import type { ResourceOwner } from './internal'
 import type { Bytes, NativeEnvironment, NativeTransaction } from './native'
+import type { SophiaLevel } from './sophia-level'
 
 /** Where a transaction's operation applies. */
 export interface TransactionTargetOptions {
   /** A sublevel (at any depth) of a database of the transaction's environment. */
-  sublevel?: AbstractLevel<any, any, any> | undefined
+  sublevel?: AbstractSublevel<any, any, any, any> | undefined
   /**
    * A database of the transaction's environment. Default: the database whose
    * transaction() began it; required for SophiaEnv#transaction().
    */
-  db?: AbstractLevel<any, any, any> | undefined
+  db?: SophiaLevel<any, any> | undefined
 }
 
 export interface TransactionPutOptions<K, V> extends TransactionTargetOptions {
@@ -176,7 +178,9 @@ export class SophiaTransaction<KDefault = string, VDefault = string> {
     return this.#target(options).values(this.#readOptions(options))
   }
 
-  async put<K = KDefault, V = VDefault> (key: K, value: V, options?: TransactionPutOptions<K, V>): Promise<void> {
+  put (key: KDefault, value: VDefault): Promise<void>
+  put<K = KDefault, V = VDefault> (key: K, value: V, options: TransactionPutOptions<K, V>): Promise<void>
+  async put (key: unknown, value: unknown, options?: TransactionPutOptions<unknown, unknown>): Promise<void> {
     this.#assertOpen()
     const target = this.#target(options)
     const host = target as unknown as EncodingHost
@@ -186,7 +190,9 @@ export class SophiaTransaction<KDefault = string, VDefault = string> {
     this.native.put(this.#indexOf(target), this.#encodeKey(host, key, options?.keyEncoding), encodedValue)
   }
 
-  async del<K = KDefault> (key: K, options?: TransactionDelOptions<K>): Promise<void> {
+  del (key: KDefault): Promise<void>
+  del<K = KDefault> (key: K, options: TransactionDelOptions<K>): Promise<void>
+  async del (key: unknown, options?: TransactionDelOptions<unknown>): Promise<void> {
     this.#assertOpen()
     const target = this.#target(options)
     const host = target as unknown as EncodingHost
@@ -240,7 +246,7 @@ export class SophiaTransaction<KDefault = string, VDefault = string> {
   // transaction's environment.
   #target (options?: TransactionTargetOptions): AbstractLevel<any, any, any> {
     this.#assertOpen()
-    const target = options?.sublevel ?? options?.db ?? this.db
+    const target = (options?.sublevel ?? options?.db ?? this.db) as AbstractLevel<any, any, any> | undefined
     if (target == null) throw new TypeError('Name the database of the operation with the db option')
     this.#indexOf(target)
     return target

@@ -14,6 +14,8 @@ import type {
   AbstractValueIteratorOptions
 } from 'abstract-level'
 import ModuleError = require('module-error')
+import type { AbstractSublevel } from 'abstract-level'
+import type { SophiaLevel } from './sophia-level'
 
 /** A Node.js-style callback: an error, or `null` and the result. */
 export type Callback<T = void> = (err: Error | null, result?: T) => void
@@ -78,7 +80,7 @@ export interface CallbackValueIterator<K, V> extends CallbackIteratorBase<V, K> 
  * @template TDatabase The type of the database, for the `sublevel` option of
  * batch operations.
  */
-export interface CallbackDatabase<K = string, V = string, TDatabase = AbstractLevel<unknown, K, V>> {
+export interface CallbackDatabase<K = string, V = string, TDatabase = any> {
   /** The database's `status`. */
   readonly status: DatabaseStatus
   /** The database's manifest (`ManyLevelHost` reads `supports.events`). */
@@ -319,6 +321,9 @@ class CallbackView<TFormat, K, V> {
  * only what {@link CallbackDatabase} lists: no events, no chained batch, no
  * `sublevel()` (make a view of the sublevel instead).
  */
-export function withCallbacks<TFormat, K, V> (db: AbstractLevel<TFormat, K, V>): CallbackDatabase<K, V, AbstractLevel<TFormat, K, V>> {
+export function withCallbacks<K, V> (db: SophiaLevel<K, V>): CallbackDatabase<K, V, SophiaLevel<K, V>>
+export function withCallbacks<TParent, TFormat, K, V> (db: AbstractSublevel<TParent, TFormat, K, V>): CallbackDatabase<K, V, AbstractSublevel<TParent, TFormat, K, V>>
+export function withCallbacks<TFormat, K, V> (db: AbstractLevel<TFormat, K, V>): CallbackDatabase<K, V, AbstractLevel<TFormat, K, V>>
+export function withCallbacks (db: AbstractLevel<any, any, any>): CallbackDatabase<any, any, any> {
   return new CallbackView(db)
 }
