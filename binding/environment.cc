@@ -626,35 +626,45 @@ Napi::Value Environment::Get(const Napi::CallbackInfo& info) {
   return ValueOf(env, result, info[2].As<Napi::Boolean>().Value());
 }
 
+template <typename Answer>
+bool Environment::ReadKeys(const Napi::CallbackInfo& info, Answer answer) {
+  Napi::Env env = info.Env();
+  ReadView* view;
+  if (!CheckOpen(env) || !ReadSnapshotArgument(env, info[2], &view)) return false;
+  void* db = DatabaseAt(env, info[0]);
+  if (db == nullptr) return false;
+  if (!info[1].IsArray()) {
+    ThrowTypeError(env, "keys must be an array");
+    return false;
+  }
+  Napi::Array keys = info[1].As<Napi::Array>();
+  uint32_t length = keys.Length();
+  for (uint32_t i = 0; i < length; i++) {
+    if (!key_.Read(env, keys.Get(i), "Key")) return false;
+    void* result = ReadKey(env, db, key_, view);
+    if (env.IsExceptionPending()) return false;
+    answer(i, result);
+    if (result != nullptr) sp_destroy(result);
+  }
+  return true;
+}
+
 // getMany(db, keys, snapshot?): every answer packed into one Buffer, in
 // order: [u32le size, value] for a key found, u32le 0xffffffff for one
 // missing. One Buffer costs far less than a JS value per key.
 Napi::Value Environment::GetMany(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  ReadView* view;
-  if (!CheckOpen(env) || !ReadSnapshotArgument(env, info[2], &view)) return env.Undefined();
-  void* db = DatabaseAt(env, info[0]);
-  if (db == nullptr) return env.Undefined();
-  if (!info[1].IsArray()) {
-    ThrowTypeError(env, "keys must be an array");
-    return env.Undefined();
-  }
-  Napi::Array keys = info[1].As<Napi::Array>();
-  uint32_t length = keys.Length();
   packed_.clear();
-  for (uint32_t i = 0; i < length; i++) {
-    if (!key_.Read(env, keys.Get(i), "Key")) return env.Undefined();
-    void* result = ReadKey(env, db, key_, view);
-    if (env.IsExceptionPending()) return env.Undefined();
+  bool read = ReadKeys(info, [&](uint32_t, void* result) {
     if (result == nullptr) {
       AppendMissing(&packed_);
-      continue;
+      return;
     }
     int size = 0;
     const char* value = static_cast<const char*>(sp_getstring(result, "value", &size));
     AppendField(&packed_, value == nullptr ? "" : value, value == nullptr ? 0 : static_cast<size_t>(size));
-    sp_destroy(result);
-  }
+  });
+  if (!read) return env.Undefined();
   return Napi::Buffer<char>::Copy(env, packed_.empty() ? "" : packed_.data(), packed_.size());
 }
 
@@ -674,25 +684,9 @@ Napi::Value Environment::Has(const Napi::CallbackInfo& info) {
 // hasMany(db, keys, snapshot?)
 Napi::Value Environment::HasMany(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  ReadView* view;
-  if (!CheckOpen(env) || !ReadSnapshotArgument(env, info[2], &view)) return env.Undefined();
-  void* db = DatabaseAt(env, info[0]);
-  if (db == nullptr) return env.Undefined();
-  if (!info[1].IsArray()) {
-    ThrowTypeError(env, "keys must be an array");
-    return env.Undefined();
-  }
-  Napi::Array keys = info[1].As<Napi::Array>();
-  uint32_t length = keys.Length();
-  Napi::Array found = Napi::Array::New(env, length);
-  for (uint32_t i = 0; i < length; i++) {
-    if (!key_.Read(env, keys.Get(i), "Key")) return env.Undefined();
-    void* result = ReadKey(env, db, key_, view);
-    if (env.IsExceptionPending()) return env.Undefined();
-    if (result != nullptr) sp_destroy(result);
-    found.Set(i, Napi::Boolean::New(env, result != nullptr));
-  }
-  return found;
+  Napi::Array found = Napi::Array::New(env);
+  bool read = ReadKeys(info, [&](uint32_t i, void* result) { found.Set(i, Napi::Boolean::New(env, result != nullptr)); });
+  return read ? found.As<Napi::Value>() : env.Undefined();
 }
 
 // batch(db, operations): a flat array of [kind, key, value] triples,

@@ -157,6 +157,11 @@ class Environment : public Napi::ObjectWrap<Environment> {
 
 
   Napi::Value ValueOf(Napi::Env env, void* document, bool as_buffer);
+  // Reads getMany() and hasMany()'s arguments (db, keys, snapshot?) and hands
+  // Sophia's answer for each key, in order, to answer(index, result), result
+  // nullptr for a missing key. False with an error pending.
+  template <typename Answer>
+  bool ReadKeys(const Napi::CallbackInfo& info, Answer answer);
   // Sets the value field; false with an error pending.
   bool SetValue(Napi::Env env, void* document, const ByteView& value);
   // Reads the key and value arguments of a write and applies it.
