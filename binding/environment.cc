@@ -323,7 +323,7 @@ Napi::Value Environment::Open(const Napi::CallbackInfo& info) {
   }
   state_ = State::kOpening;
   AddCleanupHook(env);
-  // Held until close so that a environment nobody refers to any more is not
+  // Held until close so that an environment nobody refers to any more is not
   // collected while open.
   Ref();
   OpenWorker* worker = new OpenWorker(env, this, settings);

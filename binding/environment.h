@@ -66,7 +66,6 @@ class Environment : public Napi::ObjectWrap<Environment> {
   void* sophia_env() const { return sophia_env_; }
   // The database at a JS index argument, or nullptr with an error pending.
   void* DatabaseAt(Napi::Env env, Napi::Value index);
-  bool is_open() const { return state_ == State::kOpen; }
 
   // Throws LEVEL_DATABASE_NOT_OPEN and returns false when not open.
   bool CheckOpen(Napi::Env env);
@@ -136,7 +135,7 @@ class Environment : public Napi::ObjectWrap<Environment> {
 
   // Runs on the thread pool (or in the cleanup hook), under lifecycle_mutex_.
   bool OpenEnvironment(const OpenOptions& options, std::string* code, std::string* message);
-  // Creates the directory or checks that it holds a environment, as the
+  // Creates the directory or checks that it holds an environment, as the
   // createIfMissing and errorIfExists options say.
   static bool PrepareLocation(const OpenOptions& options, std::string* code, std::string* message);
   // Sets every configuration key; false if Sophia refuses one (message set).
