@@ -69,6 +69,15 @@ export function openNativeIterator (db: NativeDatabase, options: NativeRangeOpti
   return db.environment.iterator(db.index, flags, lower, upper, options.snapshot?.native, options.transaction?.native)
 }
 
+function openUnlessSnapshotClosed (db: NativeDatabase, options: NativeRangeOptions, fields: number): NativeIterator | null {
+  try {
+    return openNativeIterator(db, options, fields)
+  } catch (err) {
+    if ((err as { code?: unknown }).code === 'LEVEL_SNAPSHOT_NOT_OPEN') return null
+    throw err
+  }
+}
+
 class AbortError extends ModuleError {
   constructor () {
     super('Operation has been aborted', { code: 'LEVEL_ABORTED' })
@@ -85,7 +94,10 @@ class AbortError extends ModuleError {
  * here into keys, values or entries. Shared by the three iterator kinds.
  */
 class ChunkReader<T> {
-  readonly #native: NativeIterator
+  // null when created from a snapshot already closed: then, as in
+  // classic-level, the iterator exists and its first read rejects (with
+  // LEVEL_SNAPSHOT_NOT_OPEN, from abstract-level's own check).
+  readonly #native: NativeIterator | null
   readonly #decode: (reader: ChunkReader<T>) => T
   readonly #keyAsBuffer: boolean
   readonly #valueAsBuffer: boolean
@@ -96,7 +108,7 @@ class ChunkReader<T> {
   #firstRead = true
 
   constructor (db: NativeDatabase, options: NativeRangeOptions, fields: number, decode: (reader: ChunkReader<T>) => T) {
-    this.#native = openNativeIterator(db, options, fields)
+    this.#native = openUnlessSnapshotClosed(db, options, fields)
     this.#decode = decode
     this.#keyAsBuffer = options.keyEncoding !== 'utf8'
     this.#valueAsBuffer = options.valueEncoding !== 'utf8'
@@ -146,12 +158,12 @@ class ChunkReader<T> {
   seek (target: Bytes): void {
     this.#chunk = undefined
     this.#firstRead = true
-    this.#native.seek(target)
+    this.#native?.seek(target)
   }
 
   close (): void {
     this.#chunk = undefined
-    this.#native.close()
+    this.#native?.close()
   }
 
   key (): unknown {
@@ -167,7 +179,7 @@ class ChunkReader<T> {
   }
 
   #fetch (size: number, byteBudget: number, remaining: number): boolean {
-    if (remaining <= 0) return false
+    if (remaining <= 0 || this.#native === null) return false
     const chunk = this.#native.nextv(Math.min(size, remaining), byteBudget)
     this.#firstRead = false
     this.#chunk = chunk
@@ -220,7 +232,7 @@ export class SophiaIterator<TDatabase, K, V> extends AbstractIterator<TDatabase,
         ? (reader: ChunkReader<[K, V]>): [K, V] => [reader.key() as K, undefined as V]
         : (reader: ChunkReader<[K, V]>): [K, V] => [undefined as K, reader.value() as V]
     // Opened before super() attaches the iterator to the database, so that
-    // a failure (such as a closed snapshot) leaves nothing behind.
+    // a failure leaves nothing behind.
     const reader = new ChunkReader(nativeDb, options, (keys ? KEYS : 0) | (values ? VALUES : 0), decode)
     super(db, options as AbstractIteratorOptions<K, V>)
     this.#reader = reader

@@ -6,12 +6,11 @@
 //
 // db.iterator({ snapshot }) with a snapshot already closed: classic-level and
 // memory-level create the iterator and reject its first read with
-// LEVEL_SNAPSHOT_NOT_OPEN; sophia-level throws LEVEL_SNAPSHOT_NOT_OPEN from
-// db.iterator() itself (synchronously). Same for keys() and values().
-// Code written for classic-level that creates the iterator outside its
-// try/await block sees an exception where it expected a rejected promise.
+// LEVEL_SNAPSHOT_NOT_OPEN; sophia-level threw LEVEL_SNAPSHOT_NOT_OPEN from
+// db.iterator() itself (synchronously), until iterator.ts made it behave the
+// same. Same for keys() and values().
 //
-// node test/fuzz/repro/iterator-closed-snapshot.js   (exit code 1: differs)
+// node test/fuzz/repro/iterator-closed-snapshot.js   (exit code 1 if they differ)
 
 const fs = require('fs')
 const os = require('os')
