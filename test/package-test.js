@@ -243,6 +243,8 @@ test('package: tarball contents', function (t) {
     'dist/native.js',
     'dist/sophia-level.js',
     'dist/sophia-level.d.ts',
+    'dist/cli.js',
+    'bin/sophia-level.js',
     'index.mjs',
     'deps/sophia/sophia.c',
     'deps/sophia/sophia.h',
@@ -271,6 +273,7 @@ test('package: tarball contents', function (t) {
     /^patches\/[\w.-]+\.patch$/,
     /^prebuilds\/[\w-]+\/[\w.@+-]+\.node$/,
     /^scripts\/fetch-sophia\.js$/,
+    /^bin\/sophia-level\.js$/,
     /^(README\.md|LICENSE|CHANGELOG\.md|package\.json)$/
   ]
   const unexpected = files.filter((file) => !allowed.some((pattern) => pattern.test(file)))
