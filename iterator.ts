@@ -23,6 +23,7 @@ export const KEYS_ONLY = KEYS
 // The first read after creating or seeking fetches one entry, as it is common
 // to want only one; later reads fetch up to this many at a time.
 const FETCH_SIZE = 1000
+const MAX_FETCH = 0x7fffffff
 const DEFAULT_HIGH_WATER_MARK_BYTES = 16 * 1024
 
 /** Range and encoding options as abstract-level hands them to a backend. */
@@ -66,6 +67,14 @@ export function openNativeIterator (db: NativeDatabase, options: NativeRangeOpti
     flags |= HAS_UPPER | UPPER_EXCLUSIVE
   }
   if (options.reverse === true) flags |= REVERSE
+  const transaction = options.transaction
+  if (transaction != null && (typeof transaction !== 'object' || typeof transaction.native !== 'object')) {
+    throw new TypeError('The transaction option must be a transaction of this database\'s environment')
+  }
+  const budget = options.highWaterMarkBytes
+  if (budget !== undefined && typeof budget !== 'number') {
+    throw new TypeError("The 'highWaterMarkBytes' option must be a number")
+  }
   return db.environment.iterator(db.index, flags, lower, upper, options.snapshot?.native, options.transaction?.native)
 }
 
@@ -180,7 +189,8 @@ class ChunkReader<T> {
 
   #fetch (size: number, byteBudget: number, remaining: number): boolean {
     if (remaining <= 0 || this.#native === null) return false
-    const chunk = this.#native.nextv(Math.min(size, remaining), byteBudget)
+    // The native side counts in 32 bits.
+    const chunk = this.#native.nextv(Math.min(size, remaining, MAX_FETCH), byteBudget)
     this.#firstRead = false
     this.#chunk = chunk
     this.#offset = 0

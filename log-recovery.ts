@@ -13,7 +13,7 @@ import type { SalvageResult } from './write-ahead-log'
  * of it without a word. On success the lock stays held for open().
  */
 export async function recoverLog (environment: NativeEnvironment, location: string, logDirectory: string): Promise<void> {
-  if (!fs.existsSync(logDirectory)) return
+  if (!fs.existsSync(logDirectory) || !fs.existsSync(location)) return
   environment.lock(location)
   try {
     const inspection = await inspectLog(logDirectory)
@@ -33,8 +33,15 @@ export async function recoverLog (environment: NativeEnvironment, location: stri
     }
   } catch (err) {
     environment.unlock()
-    throw err
+    throw asLevelError(err)
   }
+}
+
+// A failed read or write of the log (a full disk, say) is an I/O error.
+function asLevelError (err: unknown): unknown {
+  if (err instanceof ModuleError || typeof (err as { syscall?: unknown })?.syscall !== 'string') return err
+  const { message } = err as Error
+  return new ModuleError(`Cannot check the write-ahead log: ${message}`, { code: 'LEVEL_IO_ERROR', cause: err as Error })
 }
 
 /** Salvages a damaged write-ahead log while holding the environment's lock (see SophiaLevel.repair()). */

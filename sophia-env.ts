@@ -25,6 +25,7 @@ export interface EnvironmentOptions extends EnvironmentSettingsOptions {
 // (where a dot would split them); "log" is the write-ahead log's directory.
 const NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/
 const RESERVED_NAMES = new Set(['log'])
+const STORAGE_OPTIONS = ['compression', 'nodeSize', 'pageSize', 'pageChecksum', 'mmap', 'directIo', 'cacheSize', 'gcWatermark', 'gcPeriod']
 
 type Resource = { close (): Promise<void> }
 
@@ -60,6 +61,11 @@ export class SophiaEnv implements ResourceOwner {
     this.#threads = checkThreads(options?.threads)
     this.#createIfMissing = options?.createIfMissing !== false
     this.#errorIfExists = options?.errorIfExists === true
+    for (const option of STORAGE_OPTIONS) {
+      if ((options as Record<string, unknown> | undefined)?.[option] !== undefined) {
+        throw new TypeError(`The '${option}' option belongs to each database: give it to env.database()`)
+      }
+    }
     this.#environmentSettings = environmentSettings(options)
     this.#logDirectory = logDirectoryOf(location, options)
   }
@@ -91,7 +97,7 @@ export class SophiaEnv implements ResourceOwner {
         code: 'SOPHIA_ENVIRONMENT_OPEN'
       })
     }
-    for (const option of ['threads', 'logPath', 'sync'] as const) {
+    for (const option of ['threads', 'logPath', 'sync', 'backupPath'] as const) {
       if ((options as DatabaseOptions<K, V> | undefined)?.[option] !== undefined) {
         throw new TypeError(`The '${option}' option belongs to the environment: give it to new SophiaEnv()`)
       }

@@ -253,6 +253,9 @@ export class SophiaTransaction<KDefault = string, VDefault = string> {
   }
 
   #indexOf (target: AbstractLevel<any, any, any>): number {
+    if (typeof target !== 'object' || target === null) {
+      throw new TypeError('The db and sublevel options must name a database of the transaction\'s environment')
+    }
     const root = this.#rootOf(target)
     const native = (root as unknown as { [kNativeDatabase]?: NativeDatabase | null })[kNativeDatabase]
     if (native == null || native.environment !== this.environment) {

@@ -53,7 +53,8 @@ bool DatabaseCatalog::Resolve(const std::string& location, bool environment_exis
                               std::string* error) {
   names->clear();
   std::ifstream file(location + "/databases");
-  if (file) {
+  bool listed = static_cast<bool>(file);
+  if (listed) {
     for (std::string line; std::getline(file, line);) {
       if (!line.empty()) names->push_back(line);
     }
@@ -64,7 +65,8 @@ bool DatabaseCatalog::Resolve(const std::string& location, bool environment_exis
   for (const std::string& name : requested) {
     if (std::find(names->begin(), names->end(), name) == names->end()) names->push_back(name);
   }
-  if (names->size() == known && file) return true;
+  // Written only when it changes, so that opening needs no free space.
+  if (names->size() == known && listed) return true;
   return WriteDurably(location, *names, error);
 }
 

@@ -105,19 +105,27 @@ bool Environment::CheckOpen(Napi::Env env) {
 void Environment::ThrowSophiaError(Napi::Env env, const std::string& what) {
   std::string message = LastSophiaError(sophia_env_);
   known_errors_ = sp_getint(sophia_env_, "sophia.errors");
-  if (message.empty()) {
-    ThrowCodeError(env, kSophiaError, what);
-  } else {
-    ThrowCodeError(env, CodeForSophiaMessage(message), what + ": " + message);
-  }
+  const char* code = CodeForSophiaMessage(message);
+  // A failed log or node file write puts Sophia in malfunction whatever its
+  // message says (and after the first, it keeps repeating that message).
+  if (code == kSophiaError && IsMalfunctioning(sophia_env_)) code = "LEVEL_IO_ERROR";
+  ThrowCodeError(env, code, message.empty() ? what : what + ": " + message);
 }
 
 bool Environment::FailedSinceLastCheck(Napi::Env env, const std::string& what) {
   // Sophia answers NULL both for "not found" and for failures; its error
   // counter tells them apart. Reading it costs a configuration walk, so only
   // NULL answers pay for it.
-  if (sp_getint(sophia_env_, "sophia.errors") == known_errors_) return false;
-  ThrowSophiaError(env, what);
+  if (sp_getint(sophia_env_, "sophia.errors") != known_errors_) {
+    ThrowSophiaError(env, what);
+    return true;
+  }
+  // In malfunction Sophia answers every read with NULL without counting an
+  // error: that is no "not found".
+  if (!IsMalfunctioning(sophia_env_)) return false;
+  ThrowCodeError(env, "LEVEL_IO_ERROR",
+                 what + ": Sophia stopped after an I/O failure (" + LastSophiaError(sophia_env_) +
+                     "); close and reopen the database");
   return true;
 }
 

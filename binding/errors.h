@@ -31,4 +31,8 @@ std::string LastSophiaError(void* sophia_env);
 // Picks a LEVEL_* code for a Sophia error message.
 const char* CodeForSophiaMessage(const std::string& message);
 
+// Sophia enters "malfunction" after an I/O failure of its own (a log or node
+// file write); from then on it refuses writes and answers reads with NULL.
+bool IsMalfunctioning(void* sophia_env);
+
 }  // namespace sophia_level
