@@ -105,6 +105,14 @@ void Iterator::Detach() {
   }
   pending_ = nullptr;
   walk_.reset();
+  // The JS object, and so this one, lives on until garbage collection
+  // finalises it, possibly much later: give its buffers back now.
+  std::vector<char>().swap(out_);
+  decltype(overlay_)().swap(overlay_);
+  overlay_position_ = 0;
+  range_ = KeyRange();
+  region_ = KeyRange();
+  std::string().swap(region_end_);
   view_->Release();
   view_ = nullptr;
   environment_->ForgetIterator(this);

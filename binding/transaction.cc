@@ -94,7 +94,9 @@ void Transaction::End() {
   environment_->ForgetTransaction(this);
   environment_ = nullptr;
   environment_object_.Reset();
-  writes_.clear();
+  // Given back now rather than when garbage collection finalises the object.
+  Writes().swap(writes_);
+  read_set_ = ReadSet();
 }
 
 bool Transaction::CheckOpen(Napi::Env env) {
