@@ -152,6 +152,14 @@ class ChunkReader<T> {
     return items
   }
 
+  // next() reads on a later microtask, as classic-level's asynchronous read
+  // does: read at once, deep in a recursion, it could exhaust the stack inside
+  // abstract-level's next(), after it marked the iterator busy and before its
+  // finally block cleared that, leaving close() waiting forever.
+  later<R> (read: () => R): Promise<R> {
+    return Promise.resolve().then(() => this.deliver(read()))
+  }
+
   // Reads complete synchronously, so a signal can only abort one by the time
   // its promise settles: an abort in between rejects the read, as it would
   // an asynchronous one.
@@ -249,7 +257,7 @@ export class SophiaIterator<TDatabase, K, V> extends AbstractIterator<TDatabase,
   }
 
   _next (): Promise<[K, V] | undefined> {
-    return this.#reader.deliver(this.#reader.next(this.limit - this.count))
+    return this.#reader.later(() => this.#reader.next(this.limit - this.count))
   }
 
   _nextv (size: number): Promise<Array<[K, V]>> {
@@ -284,7 +292,7 @@ export class SophiaKeyIterator<TDatabase, K> extends AbstractKeyIterator<TDataba
   }
 
   _next (): Promise<K | undefined> {
-    return this.#reader.deliver(this.#reader.next(this.limit - this.count))
+    return this.#reader.later(() => this.#reader.next(this.limit - this.count))
   }
 
   _nextv (size: number): Promise<K[]> {
@@ -319,7 +327,7 @@ export class SophiaValueIterator<TDatabase, K, V> extends AbstractValueIterator<
   }
 
   _next (): Promise<V | undefined> {
-    return this.#reader.deliver(this.#reader.next(this.limit - this.count))
+    return this.#reader.later(() => this.#reader.next(this.limit - this.count))
   }
 
   _nextv (size: number): Promise<V[]> {

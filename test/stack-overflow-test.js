@@ -6,10 +6,6 @@
 // Maximum call stack size exceeded", which it must be able to catch, then
 // reads (the iterators too), closes the database and exits with code 0.
 //
-// test/fixtures/stack-blower.js has one more mode, left out here because it
-// fails today: calling next() on each iterator as it is created (the
-// overflow can land in abstract-level's next() after it marked the iterator
-// busy, so that db.close() never settles).
 
 const test = require('tape')
 const path = require('path')
@@ -52,7 +48,8 @@ const modes = {
   transaction: 'transaction()',
   getProperty: 'getProperty()',
   'getSync-key-too-large': 'getSync() failing with a coded error',
-  'put-key-too-large': 'put() failing with a coded error'
+  'put-key-too-large': 'put() failing with a coded error',
+  'iterator-next': 'creating iterators and reading each at once'
 }
 
 for (const [mode, what] of Object.entries(modes)) {
