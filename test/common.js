@@ -26,4 +26,16 @@ module.exports = suite.common({
   }
 })
 
+// What a promise settles to, for comparing outcomes: 'ok', or the error's
+// code (its name if it has none, e.g. 'TypeError').
+async function outcomeOf (promise) {
+  try {
+    await promise
+    return 'ok'
+  } catch (err) {
+    return err.code || err.name
+  }
+}
+
 module.exports.tempLocation = tempLocation
+module.exports.outcomeOf = outcomeOf

@@ -4,16 +4,7 @@
 
 const test = require('tape')
 const { SophiaLevel, SophiaEnv } = require('..')
-const { tempLocation } = require('./common')
-
-async function code (promise) {
-  try {
-    await promise
-    return 'ok'
-  } catch (err) {
-    return err.code || err.name
-  }
-}
+const { tempLocation, outcomeOf: code } = require('./common')
 
 test('stats() counts entries, memory, the log and transactions', async function (t) {
   const db = new SophiaLevel(tempLocation())

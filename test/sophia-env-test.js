@@ -10,16 +10,7 @@ const path = require('path')
 const { spawn } = require('child_process')
 const { once } = require('events')
 const { SophiaEnv, SophiaLevel } = require('..')
-const { tempLocation } = require('./common')
-
-async function code (promise) {
-  try {
-    await promise
-    return 'ok'
-  } catch (err) {
-    return err.code || err.name
-  }
-}
+const { tempLocation, outcomeOf: code } = require('./common')
 
 test('databases of one environment are separate; opening one opens them all', async function (t) {
   const env = new SophiaEnv(tempLocation())

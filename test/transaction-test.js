@@ -5,22 +5,13 @@
 
 const test = require('tape')
 const { SophiaLevel } = require('..')
-const { tempLocation } = require('./common')
+const { tempLocation, outcomeOf: code } = require('./common')
 
 async function openDb (t, options) {
   const db = new SophiaLevel(tempLocation(), options)
   await db.open()
   t.teardown(() => db.close())
   return db
-}
-
-async function code (promise) {
-  try {
-    await promise
-    return 'ok'
-  } catch (err) {
-    return err.code || err.name
-  }
 }
 
 test('reads see the snapshot at begin plus own writes, in point reads and iterators', async function (t) {
