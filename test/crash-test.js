@@ -39,6 +39,14 @@ test(`crash recovery: ${cycles} SIGKILL cycles lose no acknowledged write`, asyn
     const acknowledged = await runAndKill(location, start, 150 + Math.floor(Math.random() * 250))
     const db = new SophiaLevel(location)
     await db.open()
+    // The write in flight when the writer was killed may or may not have
+    // been applied: when it was a delete, the put it deletes may be gone.
+    const loops = acknowledged.map((line) => {
+      const [kind, n] = line.split(' ')
+      return kind === 'del' ? Number(n) + 1 : Number(n)
+    })
+    const inFlight = loops.length === 0 ? start : Math.max(...loops) + 1
+    const mayBeDeleted = inFlight % 3 !== 0 && inFlight % 5 !== 0 && inFlight % 11 === 0 ? String(inFlight - 1) : null
     let missing = 0
     for (const line of acknowledged) {
       const [kind, n] = line.split(' ')
@@ -51,7 +59,8 @@ test(`crash recovery: ${cycles} SIGKILL cycles lose no acknowledged write`, asyn
         : kind === 'transaction' ? Array.from({ length: 5 }, (_, i) => `x${n}-${i}`) : [`p${n}`]
       const values = await db.getMany(keys)
       // A put may have been deleted since, by an acknowledged delete.
-      missing += values.filter((v) => v !== n && !(kind === 'put' && acknowledged.includes(`del ${n}`))).length
+      const deleted = kind === 'put' && (acknowledged.includes(`del ${n}`) || n === mayBeDeleted)
+      missing += values.filter((v) => v !== n && !deleted).length
     }
     let partial = 0
     for (const [prefix, size] of [['b', 10], ['x', 5]]) {

@@ -12,8 +12,9 @@ const { tempLocation } = require('./common')
 function sizeOf (directory) {
   let total = 0
   for (const name of fs.readdirSync(directory, { recursive: true })) {
-    const stat = fs.statSync(path.join(directory, name))
-    if (stat.isFile()) total += stat.size
+    // Sophia's background thread may remove a file between the two calls.
+    const stat = fs.statSync(path.join(directory, name), { throwIfNoEntry: false })
+    if (stat !== undefined && stat.isFile()) total += stat.size
   }
   return total
 }
