@@ -138,23 +138,36 @@ Napi::Value Transaction::Get(const Napi::CallbackInfo& info) {
   return ToJs(env, value, info[2].As<Napi::Boolean>().Value());
 }
 
-// getMany(db, keys, valueAsBuffer)
-Napi::Value Transaction::GetMany(const Napi::CallbackInfo& info) {
+template <typename Answer>
+bool Transaction::ReadKeys(const Napi::CallbackInfo& info, Answer answer) {
   Napi::Env env = info.Env();
-  if (!CheckOpen(env)) return env.Undefined();
+  if (!CheckOpen(env)) return false;
   void* db = environment_->DatabaseAt(env, info[0]);
-  if (db == nullptr) return env.Undefined();
+  if (db == nullptr) return false;
+  if (!info[1].IsArray()) {
+    ThrowTypeError(env, "keys must be an array");
+    return false;
+  }
   Napi::Array keys = info[1].As<Napi::Array>();
-  bool as_buffer = info[2].As<Napi::Boolean>().Value();
   uint32_t length = keys.Length();
-  Napi::Array values = Napi::Array::New(env, length);
   for (uint32_t i = 0; i < length; i++) {
     bool found = false;
     std::string value;
-    if (!Read(env, db, keys.Get(i), &found, &value)) return env.Undefined();
-    values.Set(i, found ? ToJs(env, value, as_buffer) : env.Undefined());
+    if (!Read(env, db, keys.Get(i), &found, &value)) return false;
+    answer(i, found, value);
   }
-  return values;
+  return true;
+}
+
+// getMany(db, keys, valueAsBuffer)
+Napi::Value Transaction::GetMany(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  bool as_buffer = info[2].IsBoolean() && info[2].As<Napi::Boolean>().Value();
+  Napi::Array values = Napi::Array::New(env);
+  bool read = ReadKeys(info, [&](uint32_t i, bool found, const std::string& value) {
+    values.Set(i, found ? ToJs(env, value, as_buffer) : env.Undefined());
+  });
+  return read ? values.As<Napi::Value>() : env.Undefined();
 }
 
 // has(db, key)
@@ -171,19 +184,9 @@ Napi::Value Transaction::Has(const Napi::CallbackInfo& info) {
 // hasMany(db, keys)
 Napi::Value Transaction::HasMany(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!CheckOpen(env)) return env.Undefined();
-  void* db = environment_->DatabaseAt(env, info[0]);
-  if (db == nullptr) return env.Undefined();
-  Napi::Array keys = info[1].As<Napi::Array>();
-  uint32_t length = keys.Length();
-  Napi::Array found_all = Napi::Array::New(env, length);
-  for (uint32_t i = 0; i < length; i++) {
-    bool found = false;
-    std::string value;
-    if (!Read(env, db, keys.Get(i), &found, &value)) return env.Undefined();
-    found_all.Set(i, Napi::Boolean::New(env, found));
-  }
-  return found_all;
+  Napi::Array found_all = Napi::Array::New(env);
+  bool read = ReadKeys(info, [&](uint32_t i, bool found, const std::string&) { found_all.Set(i, Napi::Boolean::New(env, found)); });
+  return read ? found_all.As<Napi::Value>() : env.Undefined();
 }
 
 bool Transaction::Write(Napi::Env env, void* db, napi_value key_value, napi_value value_value) {

@@ -57,6 +57,11 @@ class Transaction : public Napi::ObjectWrap<Transaction> {
   // (recorded in the read set). Returns false with an error pending.
   bool Read(Napi::Env env, void* db, napi_value key, bool* found, std::string* value);
   bool Write(Napi::Env env, void* db, napi_value key, napi_value value);
+  // Reads getMany() and hasMany()'s arguments (db, keys) and hands each
+  // key's answer, in order, to answer(index, found, value). False with an
+  // error pending.
+  template <typename Answer>
+  bool ReadKeys(const Napi::CallbackInfo& info, Answer answer);
   // Ends the transaction: closes its iterators and releases its view.
   void End();
 
