@@ -10,6 +10,7 @@ export const {
   SophiaValueIterator,
   SophiaChainedBatch,
   SophiaSnapshot,
+  SophiaSublevel,
   SophiaTransaction,
   withCallbacks
 } = sophiaLevel

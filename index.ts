@@ -18,5 +18,7 @@ export type {
 export { SophiaIterator, SophiaKeyIterator, SophiaValueIterator } from './iterator'
 export { SophiaChainedBatch } from './chained-batch'
 export { SophiaSnapshot } from './snapshot'
+export { SophiaSublevel } from './sublevel'
+export type { PrefixOption } from './prefix'
 export { withCallbacks } from './with-callbacks'
 export type { Callback, CallbackDatabase, CallbackIterator, CallbackKeyIterator, CallbackValueIterator } from './with-callbacks'

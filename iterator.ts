@@ -2,6 +2,7 @@ import { AbstractIterator, AbstractKeyIterator, AbstractValueIterator } from 'ab
 import type { AbstractIteratorOptions, AbstractKeyIteratorOptions, AbstractValueIteratorOptions } from 'abstract-level'
 import ModuleError = require('module-error')
 import type { Bytes, NativeEnvironment, NativeIterator, NativeSnapshot, NativeTransaction } from './native'
+import { EncodedPrefix, narrowToPrefix } from './prefix'
 
 /** A database in the native layer: its environment and its index there. */
 export interface NativeDatabase {
@@ -42,13 +43,21 @@ export interface NativeRangeOptions {
   transaction?: { native: NativeTransaction } | null
   signal?: AbortSignal | null
   highWaterMarkBytes?: number
+  prefix?: EncodedPrefix
 }
 
 /**
- * Opens a native iterator over the range. `gte` wins over `gt` and `lte`
- * over `lt`; a bound that is present counts even if empty.
+ * Opens a native iterator over the range, narrowed to the prefix if there is
+ * one. `gte` wins over `gt` and `lte` over `lt`; a bound that is present
+ * counts even if empty.
  */
 export function openNativeIterator (db: NativeDatabase, options: NativeRangeOptions, fields: number): NativeIterator {
+  const prefix = options.prefix
+  if (prefix !== undefined) {
+    if (!(prefix instanceof EncodedPrefix)) throw new TypeError("The 'prefix' option must be a key")
+    const { gt, gte, lt, lte, ...rest } = options
+    options = { ...rest, ...narrowToPrefix({ gt, gte, lt, lte }, prefix.bytes) }
+  }
   let flags = fields
   let lower: Bytes | undefined
   let upper: Bytes | undefined
@@ -215,8 +224,6 @@ class ChunkReader<T> {
     // Buffer.from(arrayBuffer, …) makes the same view as subarray(), faster.
     return asBuffer ? Buffer.from(chunk.buffer, chunk.byteOffset + start, size) : chunk.toString('utf8', start, end)
   }
-
-
 }
 
 const decodeEntry = <K, V>(reader: ChunkReader<[K, V]>): [K, V] => [reader.key() as K, reader.value() as V]

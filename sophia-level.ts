@@ -15,6 +15,8 @@ import type {
   AbstractKeyIteratorOptions,
   AbstractOpenOptions,
   AbstractPutOptions,
+  AbstractClearOptions,
+  AbstractSublevelOptions,
   AbstractValueIterator,
   AbstractValueIteratorOptions
 } from 'abstract-level'
@@ -26,6 +28,9 @@ import type { NativeDatabase, NativeRangeOptions } from './iterator'
 import { BATCH_DEL, BATCH_PUT, NativeEnvironmentClass, readPackedValues } from './native'
 import type { Bytes, NativeEnvironment, NativeSnapshot, NativeTransaction } from './native'
 import { SophiaSnapshot } from './snapshot'
+import { encodePrefixOption } from './prefix'
+import type { PrefixOption } from './prefix'
+import { SophiaSublevel } from './sublevel'
 import { SophiaTransaction, runTransaction } from './transaction'
 import type { ManagedTransactionOptions } from './transaction'
 import ModuleError = require('module-error')
@@ -322,6 +327,36 @@ export class SophiaLevel<KDefault = string, VDefault = string>
     return new SophiaChainedBatch(this, (operations, options) => this.#writeBatch(operations, options))
   }
 
+  // The range methods encode the `prefix` option (see prefix.ts) and leave
+  // the rest to abstract-level.
+  override iterator (): AbstractIterator<this, KDefault, VDefault>
+  override iterator<K = KDefault, V = VDefault> (options: AbstractIteratorOptions<K, V> & PrefixOption<K> & SophiaIteratorOptions): AbstractIterator<this, K, V>
+  override iterator (options?: any): any {
+    return super.iterator(encodePrefixOption(this, options))
+  }
+
+  override keys (): AbstractKeyIterator<this, KDefault>
+  override keys<K = KDefault> (options: AbstractKeyIteratorOptions<K> & PrefixOption<K> & SophiaIteratorOptions): AbstractKeyIterator<this, K>
+  override keys (options?: any): any {
+    return super.keys(encodePrefixOption(this, options))
+  }
+
+  override values (): AbstractValueIterator<this, KDefault, VDefault>
+  override values<K = KDefault, V = VDefault> (options: AbstractValueIteratorOptions<K, V> & PrefixOption<K> & SophiaIteratorOptions): AbstractValueIterator<this, K, V>
+  override values (options?: any): any {
+    return super.values(encodePrefixOption(this, options))
+  }
+
+  override clear (): Promise<void>
+  override clear<K = KDefault> (options: AbstractClearOptions<K> & PrefixOption<K>): Promise<void>
+  override async clear (options?: any): Promise<void> {
+    return super.clear(encodePrefixOption(this, options))
+  }
+
+  _sublevel (name: string, options: AbstractSublevelOptions<any, any>): SophiaSublevel<this, string | Buffer | Uint8Array, any, any> {
+    return new SophiaSublevel(this, name, options)
+  }
+
   _iterator (options: NativeRangeOptions): SophiaIterator<typeof this, KDefault, VDefault> {
     return new SophiaIterator(this, this.#native, options)
   }
@@ -450,10 +485,4 @@ export interface SophiaLevel<KDefault = string, VDefault = string> {
   put<K = KDefault, V = VDefault> (key: K, value: V, options: AbstractPutOptions<K, V> & SophiaWriteOptions): Promise<void>
   del (key: KDefault): Promise<void>
   del<K = KDefault> (key: K, options: AbstractDelOptions<K> & SophiaWriteOptions): Promise<void>
-  iterator (): AbstractIterator<this, KDefault, VDefault>
-  iterator<K = KDefault, V = VDefault> (options: AbstractIteratorOptions<K, V> & SophiaIteratorOptions): AbstractIterator<this, K, V>
-  keys (): AbstractKeyIterator<this, KDefault>
-  keys<K = KDefault> (options: AbstractKeyIteratorOptions<K> & SophiaIteratorOptions): AbstractKeyIterator<this, K>
-  values (): AbstractValueIterator<this, KDefault, VDefault>
-  values<K = KDefault, V = VDefault> (options: AbstractValueIteratorOptions<K, V> & SophiaIteratorOptions): AbstractValueIterator<this, K, V>
 }

@@ -14,6 +14,7 @@ import type {
   AbstractValueIteratorOptions
 } from 'abstract-level'
 import type { NativeDatabase } from './iterator'
+import type { PrefixOption } from './prefix'
 import { kNativeDatabase } from './internal'
 import type { ResourceOwner } from './internal'
 import type { Bytes, NativeEnvironment, NativeTransaction } from './native'
@@ -166,15 +167,15 @@ export class SophiaTransaction<KDefault = string, VDefault = string> {
   }
 
   /** An iterator over the transaction's view, its own writes made before the iterator included. */
-  iterator<K = KDefault, V = VDefault> (options?: AbstractIteratorOptions<K, V> & TransactionTargetOptions): AbstractIterator<any, K, V> {
+  iterator<K = KDefault, V = VDefault> (options?: AbstractIteratorOptions<K, V> & PrefixOption<K> & TransactionTargetOptions): AbstractIterator<any, K, V> {
     return this.#target(options).iterator(this.#readOptions(options))
   }
 
-  keys<K = KDefault> (options?: AbstractKeyIteratorOptions<K> & TransactionTargetOptions): AbstractKeyIterator<any, K> {
+  keys<K = KDefault> (options?: AbstractKeyIteratorOptions<K> & PrefixOption<K> & TransactionTargetOptions): AbstractKeyIterator<any, K> {
     return this.#target(options).keys(this.#readOptions(options))
   }
 
-  values<K = KDefault, V = VDefault> (options?: AbstractValueIteratorOptions<K, V> & TransactionTargetOptions): AbstractValueIterator<any, K, V> {
+  values<K = KDefault, V = VDefault> (options?: AbstractValueIteratorOptions<K, V> & PrefixOption<K> & TransactionTargetOptions): AbstractValueIterator<any, K, V> {
     return this.#target(options).values(this.#readOptions(options))
   }
 
