@@ -30,6 +30,7 @@
         "binding/log_sync_worker.cc",
         "binding/read_set.cc",
         "binding/read_view.cc",
+        "binding/schema.cc",
         "binding/snapshot.cc",
         "binding/transaction.cc"
       ],

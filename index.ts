@@ -2,7 +2,8 @@
 
 export { SophiaLevel } from './sophia-level'
 export type { DatabaseOptions, OpenOptions, SophiaIteratorOptions, SophiaReadOptions, SophiaWriteOptions } from './sophia-level'
-export type { EnvironmentSettingsOptions, StorageOptions } from './options'
+export type { EnvironmentSettingsOptions, KeyPart, KeyPartType, StorageOptions } from './options'
+export type { KeyParts } from './key-schema'
 export type { Latency, SophiaStats } from './stats'
 export type { SalvageResult, TrimmedLogFile } from './write-ahead-log'
 export { SophiaEnv } from './sophia-env'

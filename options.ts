@@ -58,7 +58,40 @@ export interface StorageOptions {
   gcWatermark?: number | undefined
   /** Seconds between garbage collection checks: 1 or more. Default 60. */
   gcPeriod?: number | undefined
+  /**
+   * Keys made of typed parts, stored as Sophia's own key fields (see
+   * KeyPart); keys are then arrays. Default: keys are byte strings. Kept.
+   */
+  keySchema?: KeyPart[] | undefined
+  /**
+   * Seconds a row lives after the second it was written in: reads stop
+   * seeing it once they have passed, and compaction removes it later.
+   * From 1 to 4294967295. Default: rows do not expire. Kept.
+   */
+  expire?: number | undefined
+  /** Seconds between Sophia's sweeps for expired rows to remove, with `expire`: 1 or more. Default 60. */
+  expirePeriod?: number | undefined
 }
+
+/** Types of a key part: Sophia's. The _rev types sort in descending order. */
+export type KeyPartType = 'string' | 'u8' | 'u16' | 'u32' | 'u64' | 'u8_rev' | 'u16_rev' | 'u32_rev' | 'u64_rev'
+
+/** One part of a multi-part key. */
+export interface KeyPart {
+  /** A name for the part: letters, digits and underscores, not starting with a digit, up to 32 characters. */
+  name: string
+  type: KeyPartType
+  /** For a 'string' part: read it back as a Buffer rather than a UTF-8 string. Default false. */
+  binary?: boolean | undefined
+}
+
+// Sophia's documents hold at most 6 fields (more crash its cursors), and a
+// database has a value field and, with `expire`, a timestamp field.
+export const MAX_FIELDS = 6
+const KEY_PART_TYPES = new Set(['string', 'u8', 'u16', 'u32', 'u64', 'u8_rev', 'u16_rev', 'u32_rev', 'u64_rev'])
+// Names Sophia's documents give another meaning, and our own fields'.
+const RESERVED_FIELD_NAMES = new Set(['key', 'value', 'timestamp', 'order', 'prefix', 'log', 'raw', 'lsn', 'flags'])
+const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,31}$/
 
 const MAX_THREADS = 64
 const MIB = 1024 * 1024
@@ -109,11 +142,66 @@ export function environmentSettings (options: EnvironmentSettingsOptions | undef
   return settings
 }
 
+/**
+ * The keySchema option, checked: TypeError or RangeError naming the option
+ * for anything but 1 to (6 - fields the database needs besides) parts of
+ * known types with distinct, usable names. undefined for plain keys.
+ */
+export function checkKeySchema (options: StorageOptions | undefined): KeyPart[] | undefined {
+  const schema = options?.keySchema
+  if (isUnset(schema)) return undefined
+  if (!Array.isArray(schema)) throw new TypeError("The 'keySchema' option must be an array of { name, type } parts")
+  const maxParts = MAX_FIELDS - 1 - (isUnset(options?.expire) ? 0 : 1)
+  if (schema.length < 1 || schema.length > maxParts) {
+    throw new RangeError(`The 'keySchema' option must have 1 to ${maxParts} parts: Sophia holds at most ${MAX_FIELDS} fields per row, ` +
+      `including the value${isUnset(options?.expire) ? '' : ' and the timestamp that expire needs'}`)
+  }
+  const names = new Set<string>()
+  return schema.map((part: unknown, i: number) => {
+    if (typeof part !== 'object' || part === null) throw new TypeError(`The 'keySchema' option's part ${i} must be an object`)
+    const { name, type, binary } = part as { name?: unknown, type?: unknown, binary?: unknown }
+    if (typeof name !== 'string') throw new TypeError(`The 'keySchema' option's part ${i} must have a string name`)
+    if (!FIELD_NAME.test(name) || RESERVED_FIELD_NAMES.has(name)) {
+      throw new RangeError(`The 'keySchema' option's part ${i} has the name '${name}': names are letters, digits and underscores, ` +
+        `not starting with a digit, up to 32 characters, and not one of ${[...RESERVED_FIELD_NAMES].join(', ')}`)
+    }
+    if (names.has(name)) throw new RangeError(`The 'keySchema' option names two parts '${name}'`)
+    names.add(name)
+    if (typeof type !== 'string') throw new TypeError(`The 'keySchema' option's part '${name}' must have a string type`)
+    if (!KEY_PART_TYPES.has(type)) {
+      throw new RangeError(`The 'keySchema' option's part '${name}' has the type '${type}', not one of ${[...KEY_PART_TYPES].join(', ')}`)
+    }
+    if (!isUnset(binary) && typeof binary !== 'boolean') throw new TypeError(`The 'keySchema' option's part '${name}' must have a boolean binary`)
+    if (binary === true && type !== 'string') throw new RangeError(`The 'keySchema' option's part '${name}' can only be binary if it is a string`)
+    return { name, type: type as KeyPartType, binary: binary === true }
+  })
+}
+
 /** One database's settings for the native layer, flat like environmentSettings(). */
 export function storageSettings (database: string, options: StorageOptions | undefined): unknown[] {
   const settings: unknown[] = []
   const add = (key: string, value: number | string, kept: boolean): void => {
     settings.push(database, key, value, kept)
+  }
+  // Every field is declared, the default ones included, so that opening a
+  // database created with other fields fails (SOPHIA_OPTION_MISMATCH).
+  const declare = (field: string, fieldOptions: string): void => {
+    add('scheme', field, false)
+    add(`scheme.${field}`, fieldOptions, false)
+  }
+  const keySchema = checkKeySchema(options)
+  if (keySchema === undefined) {
+    declare('key', 'string,key(0)')
+  } else {
+    keySchema.forEach((part, i) => declare(part.name, `${part.type},key(${i})`))
+  }
+  declare('value', 'string')
+  if (!isUnset(options?.expire)) {
+    declare('timestamp', 'u32,timestamp,expire')
+    add('expire', checkInteger('expire', options.expire, 1, 0xffffffff), true)
+    add('compaction.expire_period', isUnset(options.expirePeriod) ? 60 : checkInteger('expirePeriod', options.expirePeriod, 1, 0xffffffff), false)
+  } else if (!isUnset(options?.expirePeriod)) {
+    throw new TypeError("The 'expirePeriod' option needs the 'expire' option")
   }
   if (options == null) return settings
   if (!isUnset(options.compression)) {

@@ -34,7 +34,8 @@ import { SophiaSublevel } from './sublevel'
 import { SophiaTransaction, runTransaction } from './transaction'
 import type { ManagedTransactionOptions } from './transaction'
 import ModuleError = require('module-error')
-import { checkThreads, environmentSettings, logDirectoryOf, storageSettings } from './options'
+import { checkKeySchema, checkThreads, environmentSettings, logDirectoryOf, storageSettings } from './options'
+import { keySchemaEncoding, sublevelsNotSupported } from './key-schema'
 import { backUp } from './backup'
 import { recoverLog, repairLog } from './log-recovery'
 import type { SalvageResult } from './write-ahead-log'
@@ -124,6 +125,7 @@ export class SophiaLevel<KDefault = string, VDefault = string>
   // The database's name in its environment.
   readonly #name: string
   #db: NativeDatabase | null = null
+  readonly #hasKeySchema: boolean
   // clear() runs in chunks across event-loop turns; close() waits for it.
   readonly #pendingClears = new Set<Promise<void>>()
 
@@ -132,6 +134,13 @@ export class SophiaLevel<KDefault = string, VDefault = string>
     const threads = checkThreads(options?.threads)
     const link = (options as { [kEnvironmentLink]?: EnvironmentLink } | undefined)?.[kEnvironmentLink] ?? null
     const settings = link === null ? [...environmentSettings(options), ...storageSettings(OWN_DATABASE_NAME, options)] : []
+    const keySchema = checkKeySchema(options)
+    if (keySchema !== undefined) {
+      if (options?.keyEncoding !== undefined) {
+        throw new TypeError("The 'keyEncoding' option cannot be combined with 'keySchema', whose parts make the key encoding")
+      }
+      options = { ...options, keyEncoding: keySchemaEncoding(keySchema) as unknown as string }
+    }
     super({
       encodings: { buffer: true, utf8: true, view: true },
       has: true,
@@ -153,6 +162,7 @@ export class SophiaLevel<KDefault = string, VDefault = string>
     this.#settings = settings
     this.#logDirectory = logDirectoryOf(checkedLocation, options)
     this.#ownEnvironment = link === null ? new NativeEnvironmentClass() : null
+    this.#hasKeySchema = keySchema !== undefined
   }
 
   /**
@@ -354,6 +364,7 @@ export class SophiaLevel<KDefault = string, VDefault = string>
   }
 
   _sublevel (name: string, options: AbstractSublevelOptions<any, any>): SophiaSublevel<this, string | Buffer | Uint8Array, any, any> {
+    if (this.#hasKeySchema) throw sublevelsNotSupported()
     return new SophiaSublevel(this, name, options)
   }
 

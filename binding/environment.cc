@@ -47,12 +47,6 @@ bool MakeDirectories(const std::string& path, std::string* message) {
   }
 }
 
-bool CheckKeySize(Napi::Env env, size_t size) {
-  if (size <= kMaxKeySize) return true;
-  ThrowCodeError(env, kKeyTooLarge, SizeMessage("Key", size, kMaxKeySize));
-  return false;
-}
-
 }  // namespace
 
 Napi::Function Environment::DefineClass(Napi::Env env) {
@@ -139,18 +133,28 @@ void* Environment::DatabaseAt(Napi::Env env, Napi::Value index) {
 }
 
 void* Environment::NewKeyDocument(Napi::Env env, void* db, const char* key, size_t size) {
-  if (!CheckKeySize(env, size)) return nullptr;
   void* document = sp_document(db);
   if (document == nullptr) {
     ThrowSophiaError(env, "cannot create a document");
     return nullptr;
   }
-  if (sp_setstring(document, "key", size == 0 ? "" : key, static_cast<int>(size)) != 0) {
+  const char* code = nullptr;
+  std::string message;
+  if (!SchemaOf(db).SetKey(document, key, size, &key_fields_, &code, &message)) {
     sp_destroy(document);
-    ThrowSophiaError(env, "cannot set the key");
+    if (code == kSophiaError) {
+      ThrowSophiaError(env, message);
+    } else {
+      ThrowCodeError(env, code, message);
+    }
     return nullptr;
   }
   return document;
+}
+
+const Schema& Environment::SchemaOf(void* db) const {
+  size_t position = std::find(sophia_dbs_.begin(), sophia_dbs_.end(), db) - sophia_dbs_.begin();
+  return schemas_[position];
 }
 
 bool Environment::SetValue(Napi::Env env, void* document, const ByteView& value) {
@@ -170,9 +174,15 @@ bool Environment::SetValue(Napi::Env env, void* document, const ByteView& value)
 void* Environment::ReadKey(Napi::Env env, void* db, const ByteView& key, ReadView* view) {
   void* document = NewKeyDocument(env, db, key);
   if (document == nullptr) return nullptr;
+  const Schema& schema = SchemaOf(db);
   if (view == nullptr) {
     void* result = sp_get(db, document);
-    if (result == nullptr) FailedSinceLastCheck(env, "cannot read");
+    if (result == nullptr) {
+      FailedSinceLastCheck(env, "cannot read");
+    } else if (schema.Expired(result)) {
+      sp_destroy(result);
+      return nullptr;
+    }
     return result;
   }
   // Cursors have no exact-match order: seek to the first key at or after
@@ -187,9 +197,9 @@ void* Environment::ReadKey(Napi::Env env, void* db, const ByteView& key, ReadVie
     FailedSinceLastCheck(env, "cannot read");
     return nullptr;
   }
-  int size = 0;
-  const char* found = static_cast<const char*>(sp_getstring(result, "key", &size));
-  if (CompareBytes(found, static_cast<size_t>(size), key.data(), key.size()) != 0) {
+  size_t size = 0;
+  const char* found = schema.Key(result, &size);
+  if (CompareBytes(found, size, key.data(), key.size()) != 0 || schema.Expired(result)) {
     sp_destroy(result);
     return nullptr;
   }
@@ -387,7 +397,7 @@ bool Environment::OpenEnvironment(const OpenOptions& options, std::string* code,
     lock_.Unlock();
     return false;
   }
-  if (!CheckStoredSettings(env, options, message)) {
+  if (!CheckStoredSettings(env, options, message) || !LoadSchemas(env, options, names, message)) {
     *code = kOptionMismatch;
     sp_destroy(env);
     lock_.Unlock();
@@ -455,6 +465,69 @@ bool Environment::CheckStoredSettings(void* env, const OpenOptions& options, std
     if (actual != asked) {
       *message = "Database '" + setting.database + "' was created with " + setting.key + " " + actual +
                  ", which it keeps; it cannot be opened with " + asked;
+      return false;
+    }
+  }
+  return true;
+}
+
+bool Environment::LoadSchemas(void* env, const OpenOptions& options, const std::vector<std::string>& names,
+                              std::string* message) {
+  // Sophia lists each database's fields, in declaration order, among its
+  // configuration keys: db.<name>.scheme.<field> = "<type>[,key(n)]...",
+  // followed by its own hidden ones ("_flags" "u8,flags", "_lsn" "u64,lsn").
+  std::vector<std::vector<Schema::Field>> stored(names.size());
+  void* cursor = sp_getobject(env, nullptr);
+  if (cursor == nullptr) {
+    *message = "cannot read the configuration: " + LastSophiaError(env);
+    return false;
+  }
+  for (void* entry = sp_get(cursor, nullptr); entry != nullptr; entry = sp_get(cursor, entry)) {
+    const char* key = static_cast<const char*>(sp_getstring(entry, "key", nullptr));
+    const char* value = static_cast<const char*>(sp_getstring(entry, "value", nullptr));
+    if (key == nullptr || strncmp(key, "db.", 3) != 0) continue;
+    for (size_t i = 0; i < names.size(); i++) {
+      std::string prefix = "db." + names[i] + ".scheme.";
+      if (strncmp(key, prefix.c_str(), prefix.size()) != 0) continue;
+      std::string options = value == nullptr ? "" : value;
+      bool hidden = options.size() >= 6 && (options.compare(options.size() - 6, 6, ",flags") == 0 ||
+                                            options.compare(options.size() - 4, 4, ",lsn") == 0);
+      if (!hidden) stored[i].push_back({key + prefix.size(), options});
+    }
+  }
+  sp_destroy(cursor);
+  schemas_.assign(names.size(), Schema());
+  for (size_t i = 0; i < names.size(); i++) {
+    // The fields asked for: "scheme" settings name them in order, and a
+    // "scheme.<field>" setting gives each its options.
+    std::vector<Schema::Field> asked;
+    for (const Setting& setting : options.settings) {
+      if (setting.database != names[i]) continue;
+      if (setting.key == "scheme") asked.push_back({setting.text, ""});
+      if (setting.key.compare(0, 7, "scheme.") == 0) {
+        for (Schema::Field& field : asked) {
+          if (field.name == setting.key.substr(7)) field.options = setting.text;
+        }
+      }
+    }
+    auto describe = [](const std::vector<Schema::Field>& fields) {
+      std::string text;
+      for (const Schema::Field& field : fields) text += (text.empty() ? "" : "; ") + field.name + " " + field.options;
+      return text;
+    };
+    bool same = asked.size() == stored[i].size();
+    for (size_t k = 0; same && k < asked.size(); k++) {
+      same = asked[k].name == stored[i][k].name && asked[k].options == stored[i][k].options;
+    }
+    if (!asked.empty() && !same) {
+      *message = "Database '" + names[i] + "' was created with the fields [" + describe(stored[i]) +
+                 "], which it keeps; it cannot be opened with [" + describe(asked) + "] (keySchema or expire)";
+      return false;
+    }
+    uint32_t expire = static_cast<uint32_t>(sp_getint(env, ("db." + names[i] + ".expire").c_str()));
+    std::string problem;
+    if (!schemas_[i].Load(stored[i], expire, &problem)) {
+      *message = "Database '" + names[i] + "' has a scheme sophia-level cannot read: " + problem;
       return false;
     }
   }

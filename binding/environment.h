@@ -11,6 +11,7 @@
 
 #include "bytes.h"
 #include "directory_lock.h"
+#include "schema.h"
 
 namespace sophia_level {
 
@@ -66,6 +67,8 @@ class Environment : public Napi::ObjectWrap<Environment> {
   void* sophia_env() const { return sophia_env_; }
   // The database at a JS index argument, or nullptr with an error pending.
   void* DatabaseAt(Napi::Env env, Napi::Value index);
+  // How an open database's documents hold keys (see Schema).
+  const Schema& SchemaOf(void* db) const;
 
   // Throws LEVEL_DATABASE_NOT_OPEN and returns false when not open.
   bool CheckOpen(Napi::Env env);
@@ -143,6 +146,11 @@ class Environment : public Napi::ObjectWrap<Environment> {
                         std::string* message);
   // After opening: false if a stored setting differs from the one asked for.
   static bool CheckStoredSettings(void* env, const OpenOptions& options, std::string* message);
+  // After opening: reads each database's scheme into schemas_, and checks it
+  // against the fields asked for; false with *message if it differs or is
+  // not one this binding reads.
+  bool LoadSchemas(void* env, const OpenOptions& options, const std::vector<std::string>& names,
+                   std::string* message);
   void DestroyEnvironment();
   bool TakeLock(const std::string& location, std::string* code, std::string* message);
 
@@ -168,8 +176,10 @@ class Environment : public Napi::ObjectWrap<Environment> {
 
   State state_ = State::kClosed;
   void* sophia_env_ = nullptr;
-  // Handles of every declared database, in declaration order.
+  // Handles of every declared database, in declaration order, and their
+  // schemas.
   std::vector<void*> sophia_dbs_;
+  std::vector<Schema> schemas_;
   // Indexes of the databases open() was asked for, in the order asked.
   std::vector<uint32_t> requested_indexes_;
   DirectoryLock lock_;
@@ -194,6 +204,8 @@ class Environment : public Napi::ObjectWrap<Environment> {
   // Reused by the synchronous calls, which never overlap.
   ByteView key_;
   ByteView value_;
+  // Decoded key parts of the document being written or read.
+  std::string key_fields_;
   std::vector<char> packed_;
 };
 

@@ -8,6 +8,7 @@
 #include "errors.h"
 #include "packed.h"
 #include "read_view.h"
+#include "schema.h"
 #include "sophia.h"
 #include "transaction.h"
 
@@ -44,6 +45,7 @@ Iterator::Iterator(const Napi::CallbackInfo& info) : ObjectWrap<Iterator>(info) 
   if (!environment->CheckOpen(env)) return;
   db_ = environment->DatabaseAt(env, info[1]);
   if (db_ == nullptr) return;
+  schema_ = &environment->SchemaOf(db_);
   range_.flags = info[2].As<Napi::Number>().Uint32Value();
   ByteView bound;
   if (range_.flags & KeyRange::kHasLower) {
@@ -130,7 +132,7 @@ bool Iterator::Next(Napi::Env env, Entry* entry) {
   if (transaction_ != nullptr) return NextMerged(env, entry);
   void* document = walk_->Step(env);
   if (document == nullptr) return false;
-  entry->key = Field(document, "key", &entry->key_size);
+  entry->key = schema_->Key(document, &entry->key_size);
   entry->value = Field(document, "value", &entry->value_size);
   return true;
 }
@@ -155,7 +157,7 @@ bool Iterator::NextMerged(Napi::Env env, Entry* entry) {
       order = -1;
     } else {
       size_t size = 0;
-      const char* key = Field(pending_, "key", &size);
+      const char* key = schema_->Key(pending_, &size);
       const std::string& own = overlay_[overlay_position_].first;
       order = CompareBytes(key, size, own.data(), own.size());
       if (range_.reverse()) order = -order;
@@ -165,7 +167,7 @@ bool Iterator::NextMerged(Napi::Env env, Entry* entry) {
       void* document = pending_;
       pending_ = nullptr;
       ConsumeCommitted(document);
-      entry->key = Field(document, "key", &entry->key_size);
+      entry->key = schema_->Key(document, &entry->key_size);
       entry->value = Field(document, "value", &entry->value_size);
       RecordEmitted(entry->key, entry->key_size);
       return true;
@@ -203,7 +205,7 @@ void Iterator::StartRegion(const char* from, size_t size, bool from_range_start)
 
 void Iterator::ConsumeCommitted(void* document) {
   size_t size = 0;
-  const char* data = Field(document, "key", &size);
+  const char* data = schema_->Key(document, &size);
   region_hash_.Add(data, size);
   data = Field(document, "value", &size);
   region_hash_.Add(data, size);

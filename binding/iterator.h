@@ -14,6 +14,7 @@
 namespace sophia_level {
 
 class Environment;
+class Schema;
 class ReadView;
 class Transaction;
 
@@ -77,6 +78,7 @@ class Iterator : public Napi::ObjectWrap<Iterator> {
   Napi::ObjectReference environment_object_;
   ReadView* view_ = nullptr;
   void* db_ = nullptr;
+  const Schema* schema_ = nullptr;
   KeyRange range_;
   std::optional<CursorWalk> walk_;
   std::vector<char> out_;

@@ -43,8 +43,9 @@ bool ReadSet::StillValid(Napi::Env env, Environment* environment) const {
     if (document == nullptr) return false;
     void* result = sp_get(point.db, document);
     uint64_t hash;
-    if (result == nullptr) {
-      if (environment->FailedSinceLastCheck(env, "cannot read")) return false;
+    if (result == nullptr || environment->SchemaOf(point.db).Expired(result)) {
+      if (result == nullptr && environment->FailedSinceLastCheck(env, "cannot read")) return false;
+      if (result != nullptr) sp_destroy(result);
       hash = HashOf(nullptr, 0, false);
     } else {
       int size = 0;
@@ -68,12 +69,14 @@ bool ReadSet::StillValid(Napi::Env env, Environment* environment) const {
       break;
     }
     Hash hash;
+    const Schema& schema = environment->SchemaOf(region.db);
     while (void* entry = walk.Step(env)) {
+      size_t key_size = 0;
+      const char* key = schema.Key(entry, &key_size);
+      hash.Add(key, key_size);
       int size = 0;
-      const char* data = static_cast<const char*>(sp_getstring(entry, "key", &size));
-      hash.Add(data, static_cast<size_t>(size));
-      data = static_cast<const char*>(sp_getstring(entry, "value", &size));
-      hash.Add(data, static_cast<size_t>(size));
+      const char* value = static_cast<const char*>(sp_getstring(entry, "value", &size));
+      hash.Add(value, static_cast<size_t>(size));
     }
     if (env.IsExceptionPending() || hash.value() != region.hash) {
       valid = false;
