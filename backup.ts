@@ -21,7 +21,9 @@ export async function backUp (environment: NativeEnvironment, location: string):
   }
   await fs.promises.mkdir(backupPath, { recursive: true })
   const previous = Number(before['backup.last'])
-  environment.startBackup()
+  // Sophia's background threads copy the files; progress shows in
+  // backup.active, backup.last and backup.last_complete.
+  environment.command('backup.run')
   while (true) {
     await new Promise((resolve) => setTimeout(resolve, POLL_MILLISECONDS))
     const now = environment.configuration()

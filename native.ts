@@ -50,7 +50,8 @@ export interface NativeEnvironment {
   transaction (): NativeTransaction
   /** Every configuration and statistics key, with its value as Sophia prints it. */
   configuration (): Record<string, string>
-  startBackup (): void
+  /** Runs one of Sophia's configuration functions, e.g. 'log.gc'. */
+  command (path: string): void
 }
 
 interface Binding {

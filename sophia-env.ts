@@ -11,6 +11,7 @@ import type { NativeDatabase } from './iterator'
 import { NativeEnvironmentClass } from './native'
 import { SophiaTransaction, runTransaction } from './transaction'
 import { backUp } from './backup'
+import { checkpoint, collectGarbage, compact, databasesOf } from './maintenance'
 import type { ManagedTransactionOptions } from './transaction'
 
 /** Options of the SophiaEnv constructor: see also EnvironmentSettingsOptions. */
@@ -52,6 +53,8 @@ export class SophiaEnv implements ResourceOwner {
   #indexes: Map<string, number> | null = null
   #opening: Promise<void> | null = null
   #closing: Promise<void> | null = null
+  // Maintenance polls Sophia's background threads; close() waits for it.
+  readonly #pendingWork = new Set<Promise<void>>()
 
   constructor (location: string, options?: EnvironmentOptions) {
     if (typeof location !== 'string' || location === '') {
@@ -148,6 +151,38 @@ export class SophiaEnv implements ResourceOwner {
     return backUp(this.#native, this.#location)
   }
 
+  /**
+   * Checkpoint of every database of the environment (see
+   * SophiaLevel#checkpoint()): only once all of them are flushed can the
+   * write-ahead log files they share be deleted.
+   */
+  async checkpoint (): Promise<void> {
+    await this.#maintain('checkpoint', (names) => checkpoint(this.#native, names))
+  }
+
+  /** Compaction of every database of the environment (see SophiaLevel#compact()). */
+  async compact (): Promise<void> {
+    await this.#maintain('compact', (names) => compact(this.#native, names))
+  }
+
+  /** Garbage collection of every database of the environment (see SophiaLevel#gc()). */
+  async gc (): Promise<void> {
+    await this.#maintain('collect garbage', (names) => collectGarbage(this.#native, names, false))
+  }
+
+  async #maintain (what: string, work: (databases: string[]) => Promise<void>): Promise<void> {
+    if (this.status !== 'open') {
+      throw new ModuleError(`Environment is not open: cannot ${what}`, { code: 'LEVEL_DATABASE_NOT_OPEN' })
+    }
+    const running = work(databasesOf(this.#native))
+    this.#pendingWork.add(running)
+    try {
+      await running
+    } finally {
+      this.#pendingWork.delete(running)
+    }
+  }
+
   /** @internal */
   attachResource (resource: Resource): void {
     this.#resources.add(resource)
@@ -191,6 +226,7 @@ export class SophiaEnv implements ResourceOwner {
   }
 
   async #closeEnvironment (): Promise<void> {
+    await Promise.allSettled(this.#pendingWork)
     await Promise.all([...this.#databases.values()].map((db) => db.close()))
     await Promise.all([...this.#resources].map((resource) => resource.close()))
     this.#indexes = null

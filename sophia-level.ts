@@ -37,6 +37,7 @@ import ModuleError = require('module-error')
 import { checkKeySchema, checkThreads, environmentSettings, logDirectoryOf, storageSettings } from './options'
 import { keySchemaEncoding, sublevelsNotSupported } from './key-schema'
 import { backUp } from './backup'
+import { checkpoint, collectGarbage, compact } from './maintenance'
 import { recoverLog, repairLog } from './log-recovery'
 import type { SalvageResult } from './write-ahead-log'
 import { buildStats } from './stats'
@@ -126,8 +127,9 @@ export class SophiaLevel<KDefault = string, VDefault = string>
   readonly #name: string
   #db: NativeDatabase | null = null
   readonly #hasKeySchema: boolean
-  // clear() runs in chunks across event-loop turns; close() waits for it.
-  readonly #pendingClears = new Set<Promise<void>>()
+  // clear() runs in chunks across event-loop turns, and maintenance polls
+  // Sophia's background threads; close() waits for both.
+  readonly #pendingWork = new Set<Promise<unknown>>()
 
   constructor (location: string, options?: DatabaseOptions<KDefault, VDefault>) {
     const checkedLocation = checkLocation(location)
@@ -153,7 +155,7 @@ export class SophiaLevel<KDefault = string, VDefault = string>
       permanence: true,
       seek: true,
       signals: { iterators: true },
-      additionalMethods: { transaction: true, stats: true, getProperty: true, backup: true }
+      additionalMethods: { transaction: true, stats: true, getProperty: true, backup: true, checkpoint: true, compact: true, gc: true }
     }, options)
     this.#location = checkedLocation
     this.#threads = threads
@@ -206,7 +208,7 @@ export class SophiaLevel<KDefault = string, VDefault = string>
   }
 
   async _close (): Promise<void> {
-    await Promise.allSettled(this.#pendingClears)
+    await Promise.allSettled(this.#pendingWork)
     this.#db = null
     // A database of a SophiaEnv leaves the environment to SophiaEnv#close().
     if (this.#ownEnvironment !== null) await this.#ownEnvironment.close()
@@ -381,12 +383,15 @@ export class SophiaLevel<KDefault = string, VDefault = string>
   }
 
   async _clear (options: NativeRangeOptions): Promise<void> {
-    const clearing = this.#clearRange(options)
-    this.#pendingClears.add(clearing)
+    await this.#track(this.#clearRange(options))
+  }
+
+  async #track<T> (work: Promise<T>): Promise<T> {
+    this.#pendingWork.add(work)
     try {
-      await clearing
+      return await work
     } finally {
-      this.#pendingClears.delete(clearing)
+      this.#pendingWork.delete(work)
     }
   }
 
@@ -463,6 +468,38 @@ export class SophiaLevel<KDefault = string, VDefault = string>
   async backup (): Promise<string> {
     this.#assertOpen('back up')
     return backUp(this.#native.environment, this.#location)
+  }
+
+  /**
+   * Flushes the data written so far from memory to the database's files and
+   * deletes the write-ahead log files no longer needed, so that the log stops
+   * growing and reopening replays little. Sophia otherwise keeps data in
+   * memory and in the log until a node's in-memory share reaches its limit
+   * (cacheSize). Runs in Sophia's background threads; reads and writes go on
+   * meanwhile, and writes after the call may or may not be flushed.
+   */
+  async checkpoint (): Promise<void> {
+    this.#assertOpen('checkpoint')
+    await this.#track(checkpoint(this.#native.environment, [this.#name]))
+  }
+
+  /**
+   * Checkpoint, then rewrites every node that holds old versions or deleted
+   * keys no snapshot, iterator or transaction can still see, then (with the
+   * expire option) removes expired rows: reclaims the space they take.
+   */
+  async compact (): Promise<void> {
+    this.#assertOpen('compact')
+    await this.#track(compact(this.#native.environment, [this.#name]))
+  }
+
+  /**
+   * Sophia's garbage collection, now rather than at its next gcPeriod:
+   * rewrites the nodes whose share of old versions has reached gcWatermark.
+   */
+  async gc (): Promise<void> {
+    this.#assertOpen('collect garbage')
+    await this.#track(collectGarbage(this.#native.environment, [this.#name], false))
   }
 
   #assertOpen (what: string): void {

@@ -68,7 +68,7 @@ Napi::Function Environment::DefineClass(Napi::Env env) {
                                                InstanceMethod<&Environment::NewSnapshot>("snapshot"),
                                                InstanceMethod<&Environment::NewTransaction>("transaction"),
                                                InstanceMethod<&Environment::Configuration>("configuration"),
-                                               InstanceMethod<&Environment::StartBackup>("startBackup"),
+                                               InstanceMethod<&Environment::Command>("command"),
                                            });
 }
 
@@ -857,13 +857,18 @@ Napi::Value Environment::Configuration(const Napi::CallbackInfo& info) {
   return result;
 }
 
-// startBackup(): asks Sophia's background threads for a backup into
-// backup.path; progress shows in backup.active, backup.last and
-// backup.last_complete.
-Napi::Value Environment::StartBackup(const Napi::CallbackInfo& info) {
+// command(path): runs one of Sophia's configuration functions, such as
+// "log.gc" or "db.<name>.compaction.checkpoint" (which only ask Sophia's
+// background threads for work, and return at once).
+Napi::Value Environment::Command(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckOpen(env)) return env.Undefined();
-  if (sp_setint(sophia_env_, "backup.run", 0) != 0) ThrowSophiaError(env, "cannot start a backup");
+  if (!info[0].IsString()) {
+    ThrowTypeError(env, "command(path) takes a string");
+    return env.Undefined();
+  }
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  if (sp_setint(sophia_env_, path.c_str(), 0) != 0) ThrowSophiaError(env, "cannot run " + path);
   return env.Undefined();
 }
 

@@ -134,7 +134,7 @@ class Environment : public Napi::ObjectWrap<Environment> {
   Napi::Value NewSnapshot(const Napi::CallbackInfo& info);
   Napi::Value NewTransaction(const Napi::CallbackInfo& info);
   Napi::Value Configuration(const Napi::CallbackInfo& info);
-  Napi::Value StartBackup(const Napi::CallbackInfo& info);
+  Napi::Value Command(const Napi::CallbackInfo& info);
 
   // Runs on the thread pool (or in the cleanup hook), under lifecycle_mutex_.
   bool OpenEnvironment(const OpenOptions& options, std::string* code, std::string* message);

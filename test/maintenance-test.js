@@ -97,3 +97,146 @@ test('an environment backup keeps every database in its place', async function (
   t.same([await a2.get('key'), await b2.get('key')], ['in a', 'in b'])
   await restored.close()
 })
+
+// Writes `batches` batches of 1000 keys with 100-byte values: enough for a
+// log of megabytes, far below the size at which Sophia flushes by itself.
+async function fill (db, batches, prefix = 'k') {
+  for (let b = 0; b < batches; b++) {
+    await db.batch(Array.from({ length: 1000 }, (_, i) => ({ type: 'put', key: `${prefix}${String(b * 1000 + i).padStart(6, '0')}`, value: 'v'.repeat(100) })))
+  }
+}
+
+test('checkpoint() moves the data from memory and the log to node files; the log shrinks', async function (t) {
+  const location = tempLocation()
+  const db = new SophiaLevel(location)
+  await db.open()
+  await fill(db, 30)
+  const before = await db.stats()
+  t.ok(before.log.bytes > 3e6, `log before: ${before.log.bytes} bytes in ${before.log.files} file(s)`)
+  t.ok(before.memoryUsed > 1e6, `in memory before: ${before.memoryUsed} bytes`)
+  t.ok(before.diskSize < 4096, `node files before: ${before.diskSize} bytes`)
+  await db.checkpoint()
+  const after = await db.stats()
+  t.ok(after.log.bytes < 1024, `log after: ${after.log.bytes} bytes in ${after.log.files} file(s)`)
+  t.is(after.memoryUsed, 0, 'nothing left in memory')
+  t.ok(after.diskSize > 3e6, `node files: ${after.diskSize} bytes`)
+  await db.close()
+  await db.open()
+  t.is((await db.stats()).memoryUsed, 0, 'reopening replays nothing from the log')
+  t.is((await db.keys().all()).length, 30000, 'every key is there')
+  t.is(await db.get('k029999'), 'v'.repeat(100), 'values intact')
+  await db.close()
+
+  const unflushed = new SophiaLevel(tempLocation())
+  await unflushed.open()
+  await fill(unflushed, 5)
+  await unflushed.close()
+  await unflushed.open()
+  t.ok((await unflushed.stats()).memoryUsed > 0, 'without a checkpoint, reopening replays the log into memory')
+  await unflushed.close()
+})
+
+test('checkpoint() while reads and writes go on', async function (t) {
+  const db = new SophiaLevel(tempLocation())
+  await db.open()
+  t.teardown(() => db.close())
+  await fill(db, 10)
+  let writes = 0
+  let stop = false
+  const writer = (async () => {
+    while (!stop) {
+      await db.put(`w${String(writes).padStart(6, '0')}`, String(writes))
+      writes++
+      if (writes % 100 === 0) await new Promise((resolve) => setImmediate(resolve))
+    }
+  })()
+  const reader = (async () => {
+    let reads = 0
+    while (!stop) {
+      if (await db.get('k000500') !== 'v'.repeat(100)) throw new Error('read a wrong value')
+      reads++
+      if (reads % 100 === 0) await new Promise((resolve) => setImmediate(resolve))
+    }
+  })()
+  await db.checkpoint()
+  await db.checkpoint()
+  stop = true
+  await Promise.all([writer, reader])
+  t.pass(`two checkpoints during ${writes} writes and concurrent reads`)
+  t.is((await db.keys({ gte: 'w' }).all()).length, writes, 'every write is there')
+  t.is((await db.keys({ lt: 'w' }).all()).length, 10000, 'and every earlier key')
+})
+
+test('compact() drops old versions, deleted keys and expired rows', async function (t) {
+  const db = new SophiaLevel(tempLocation(), { expire: 2 })
+  await db.open()
+  t.teardown(() => db.close())
+  await fill(db, 5)
+  await fill(db, 5)
+  await db.batch(Array.from({ length: 1000 }, (_, i) => ({ type: 'del', key: `k${String(i).padStart(6, '0')}` })))
+  const before = await db.stats()
+  t.ok(before.records >= 10000, `${before.records} records before (versions and deletions included)`)
+  await db.compact()
+  const after = await db.stats()
+  t.is(after.records, 4000, 'only the live keys are left')
+  t.is(after.memoryUsed, 0, 'and all of them in node files')
+  t.is((await db.keys().all()).length, 4000, 'reads agree')
+  await new Promise((resolve) => setTimeout(resolve, 3100))
+  t.same(await db.keys().all(), [], 'the rows have expired')
+  t.is((await db.stats()).records, 4000, 'Sophia still holds them')
+  await db.compact()
+  t.is((await db.stats()).records, 0, 'compact() removes them')
+})
+
+test('gc() runs Sophia\'s garbage collection now', async function (t) {
+  const db = new SophiaLevel(tempLocation(), { gcWatermark: 10 })
+  await db.open()
+  t.teardown(() => db.close())
+  await fill(db, 5)
+  await db.checkpoint()
+  const snapshot = db.snapshot()
+  await fill(db, 5)
+  await db.checkpoint()
+  await snapshot.close()
+  const before = await db.stats()
+  t.ok(before.duplicates >= 5000, `${before.duplicates} old versions kept for the snapshot`)
+  await db.gc()
+  t.is((await db.stats()).duplicates, 0, 'gone once the snapshot is closed')
+  t.is((await db.keys().all()).length, 5000, 'the keys are intact')
+})
+
+test('maintenance needs an open database; close() waits for it', async function (t) {
+  const db = new SophiaLevel(tempLocation())
+  for (const method of ['checkpoint', 'compact', 'gc']) t.is(await code(db[method]()), 'LEVEL_DATABASE_NOT_OPEN', `${method}() before open`)
+  await db.open()
+  await fill(db, 5)
+  const checkpoint = db.checkpoint()
+  await db.close()
+  t.is(await code(checkpoint), 'ok', 'a checkpoint asked before close() completes')
+  await db.open()
+  t.is((await db.stats()).memoryUsed, 0, 'and was done')
+  await db.close()
+  for (const method of ['checkpoint', 'compact', 'gc']) t.is(await code(db[method]()), 'LEVEL_DATABASE_NOT_OPEN', `${method}() after close`)
+})
+
+test('env.checkpoint() flushes every database; the log they share shrinks only then', async function (t) {
+  const env = new SophiaEnv(tempLocation())
+  const users = env.database('users')
+  const posts = env.database('posts')
+  await env.open()
+  t.teardown(() => env.close())
+  await fill(users, 10, 'u')
+  await fill(posts, 10, 'p')
+  const before = await users.stats()
+  await users.checkpoint()
+  const afterOne = await users.stats()
+  t.is(afterOne.memoryUsed, 0, 'one database checkpointed')
+  t.ok(afterOne.log.bytes > before.log.bytes / 4, `the log stays (${afterOne.log.bytes} bytes): it holds the other's data`)
+  await env.checkpoint()
+  const afterAll = await posts.stats()
+  t.is(afterAll.memoryUsed, 0, 'the other database too')
+  t.ok(afterAll.log.bytes < 1024, `then the log shrinks: ${afterAll.log.bytes} bytes`)
+  await env.compact()
+  await env.gc()
+  t.is((await users.keys().all()).length + (await posts.keys().all()).length, 20000, 'every key is there')
+})
