@@ -12,6 +12,7 @@ import readline = require('readline')
 import { parseArgs } from 'util'
 import { SophiaLevel } from './sophia-level'
 import { SophiaEnv } from './sophia-env'
+import { kStoredFields } from './internal'
 import type { SophiaStats } from './stats'
 import type { SalvageResult } from './write-ahead-log'
 
@@ -297,6 +298,35 @@ normal database: sophia-level check <backup-dir>/<n>.
   --json            print {"directory": …}`,
     run: runBackup
   },
+  checkpoint: {
+    args: [],
+    options: [...COMMON, 'json'],
+    summary: 'move data held in memory and the write-ahead log into the database files',
+    help: `Usage: sophia-level checkpoint <location> [--json]
+
+Flushes what the database holds only in memory and in its write-ahead log to
+its node files, deletes the log files no longer needed, and prints the log's
+size and the memory used before and after. A log shared with other databases
+of an environment shrinks only once each of them is checkpointed.
+
+  --json            print {"before": …, "after": …}, each with the log's
+                    files and bytes and the memory used`,
+    run: (context) => runMaintenance(context, 'checkpoint')
+  },
+  compact: {
+    args: [],
+    options: [...COMMON, 'json'],
+    summary: 'checkpoint, then drop old versions, deleted keys and expired rows',
+    help: `Usage: sophia-level compact <location> [--json]
+
+A checkpoint, then a rewrite of every part of the database files holding old
+versions or deleted keys (and expired rows, for a database with expire).
+Prints the records, log and memory before and after.
+
+  --json            print {"before": …, "after": …}, each with the records,
+                    the log's files and bytes and the memory used`,
+    run: (context) => runMaintenance(context, 'compact')
+  },
   check: {
     args: [],
     options: [...COMMON, ...PROGRESS_OPTIONS, 'json'],
@@ -523,7 +553,9 @@ async function openDatabase (context: Context, extra: { backupPath?: string } = 
     throw usageError(`--database must be 1 to 64 letters, digits, '-' or '_', and not 'log'`)
   }
   checkExists(location, values, name)
-  const encodings = { keyEncoding: 'buffer', valueEncoding: 'buffer' }
+  // Whatever fields the database has: keys of a keySchema cross as their
+  // byte-string form.
+  const encodings = { keyEncoding: 'buffer', valueEncoding: 'buffer', [kStoredFields]: true }
   const environment = { logPath: values['log-path'], backupPath: extra.backupPath }
   let db: Db
   let close: () => Promise<void>
@@ -1398,6 +1430,27 @@ async function runBackup (context: Context): Promise<number> {
     process.stdout.write(values.json === true ? `${JSON.stringify({ directory })}\n` : `${directory}\n`)
     return EXIT.OK
   }, { backupPath })
+}
+
+async function runMaintenance (context: Context, work: 'checkpoint' | 'compact'): Promise<number> {
+  return withDatabase(context, async ({ db }) => {
+    const measure = async (): Promise<{ records: number, logFiles: number, logBytes: number, memoryUsed: number }> => {
+      const stats = await db.stats()
+      return { records: stats.records, logFiles: stats.log.files, logBytes: stats.log.bytes, memoryUsed: stats.memoryUsed }
+    }
+    const before = await measure()
+    await db[work]()
+    const after = await measure()
+    if (context.values.json === true) {
+      process.stdout.write(`${JSON.stringify({ before, after })}\n`)
+    } else {
+      const files = (n: number): string => `${formatCount(n)} file${n === 1 ? '' : 's'}`
+      process.stdout.write(`records   ${formatCount(before.records)} -> ${formatCount(after.records)}\n` +
+        `log       ${formatBytes(before.logBytes)} in ${files(before.logFiles)} -> ${formatBytes(after.logBytes)} in ${files(after.logFiles)}\n` +
+        `in memory ${formatBytes(before.memoryUsed)} -> ${formatBytes(after.memoryUsed)}\n`)
+    }
+    return EXIT.OK
+  })
 }
 
 interface CheckReport {

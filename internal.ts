@@ -6,6 +6,13 @@ import type { NativeDatabase } from './iterator'
 /** SophiaLevel option set by SophiaEnv#database(): how to reach the shared environment. */
 export const kEnvironmentLink = Symbol('sophia-level.environmentLink')
 
+/**
+ * SophiaLevel and SophiaEnv#database() option set by the command-line tool:
+ * open the database with the fields it was created with, whatever they are
+ * (keys then cross as their byte-string form, see binding/schema.h).
+ */
+export const kStoredFields = Symbol('sophia-level.storedFields')
+
 /** SophiaLevel getter: its database in the native layer (while open). */
 export const kNativeDatabase = Symbol('sophia-level.nativeDatabase')
 

@@ -1,4 +1,5 @@
 import path = require('path')
+import { kStoredFields } from './internal'
 
 // Sophia's environment and database configuration, as options of
 // SophiaLevel, SophiaEnv and SophiaEnv#database(): validated before opening
@@ -184,8 +185,11 @@ export function storageSettings (database: string, options: StorageOptions | und
     settings.push(database, key, value, kept)
   }
   // Every field is declared, the default ones included, so that opening a
-  // database created with other fields fails (SOPHIA_OPTION_MISMATCH).
+  // database created with other fields fails (SOPHIA_OPTION_MISMATCH);
+  // unless the caller takes whatever fields the database has.
+  const storedFields = (options as { [kStoredFields]?: unknown } | undefined)?.[kStoredFields] === true
   const declare = (field: string, fieldOptions: string): void => {
+    if (storedFields) return
     add('scheme', field, false)
     add(`scheme.${field}`, fieldOptions, false)
   }
