@@ -11,6 +11,7 @@ import {
   SophiaValueIterator,
   SophiaChainedBatch,
   SophiaSnapshot,
+  SophiaSublevel,
   withCallbacks
 } from 'sophia-level'
 import type {
@@ -22,6 +23,9 @@ import type {
   DatabaseOptions,
   EnvironmentOptions,
   EnvironmentSettingsOptions,
+  KeyPart,
+  KeyParts,
+  PrefixOption,
   ManagedTransactionOptions,
   OpenOptions,
   StorageOptions,
@@ -241,4 +245,37 @@ export function callbacks (db: SophiaLevel<string, Counter>): void {
   const tagView: CallbackDatabase<string, string[]> = withCallbacks(tags)
   tagView.put('a', ['x'], done)
   view.close(done)
+}
+
+export async function sophiaFeatures (): Promise<void> {
+  // Multi-part keys, expiry and prefixes.
+  const schema: KeyPart[] = [{ name: 'user', type: 'string' }, { name: 'seq', type: 'u32' }, { name: 'at', type: 'u64_rev' }]
+  const events = new SophiaLevel<KeyParts, string>('./events', { keySchema: schema, expire: 3600, expirePeriod: 60 })
+  await events.put(['alice', 1, 2n], 'x')
+  const recent: KeyParts[] = await events.keys({ prefix: ['alice'], limit: 10 }).all()
+  const byRange: Array<[KeyParts, string]> = await events.iterator({ gte: ['alice', 0], lt: ['bob'] }).all()
+  await events.clear({ prefix: ['alice'] })
+  // @ts-expect-error a key part type is one of Sophia's
+  const badSchema: KeyPart[] = [{ name: 'n', type: 'i32' }]
+  // @ts-expect-error expire is a number of seconds
+  const badExpire = new SophiaLevel('./x', { expire: '1h' })
+
+  const db = new SophiaLevel('./db')
+  const users: string[] = await db.keys({ prefix: 'user:' }).all()
+  const prefix: PrefixOption<string> = { prefix: 'user:' }
+  await db.clear(prefix)
+  // @ts-expect-error a prefix scan's keys are of the prefix's type
+  const wrongKeys: number[] = await db.keys({ prefix: 'user:' }).all()
+  const sublevel = db.sublevel('users') as SophiaSublevel<typeof db, string | Buffer | Uint8Array, string, string>
+  const inSublevel: string[] = await sublevel.keys({ prefix: 'a' }).all()
+
+  // Maintenance.
+  await db.checkpoint()
+  await db.compact()
+  await db.gc()
+  const env = new SophiaEnv('./env')
+  await env.checkpoint()
+  await env.compact()
+  await env.gc()
+  void [recent, byRange, badSchema, badExpire, users, wrongKeys, inSublevel]
 }
