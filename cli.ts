@@ -31,7 +31,8 @@ export const EXIT = {
   PIPE_CLOSED: 141
 } as const
 
-// Sophia's limit on keys (see README, Limits), checked by `load` per line.
+// Sophia's limit on keys (see README, Limits), checked by `load` per line
+// and by `check`.
 const MAX_KEY_BYTES = 1024
 const CHUNK = 1000
 const DEFAULT_BATCH_SIZE = 1000
@@ -512,6 +513,9 @@ interface Opened {
   db: Db
   name: string
   close: () => Promise<void>
+  // Sophia's limit on a key: on a plain key; a keySchema limits each part
+  // (the database checks those), not the encoded whole.
+  maxKeyBytes: number
 }
 
 function logDirectory (location: string, values: Values): string {
@@ -576,7 +580,8 @@ async function openDatabase (context: Context, extra: { backupPath?: string } = 
     await close().catch(() => {})
     throw openError(location, err as Error)
   }
-  return { db, name, close }
+  const plainKeys = db.getProperty(`db.${name}.scheme.key`) === 'string,key(0)'
+  return { db, name, close, maxKeyBytes: plainKeys ? MAX_KEY_BYTES : Infinity }
 }
 
 function codesOf (err: unknown): string[] {
@@ -803,7 +808,7 @@ function recordBytes (record: Record<string, unknown>, side: 'key' | 'value', de
     new BadRecord(`"${side}" ${reason}${encoding === undefined ? ` (the default encoding is ${defaultEncoding})` : ''}`))
 }
 
-function parseRecord (line: string, defaults: { key: Encoding, value: Encoding }): { key: Buffer, value: Buffer } {
+function parseRecord (line: string, defaults: { key: Encoding, value: Encoding }, maxKeyBytes: number): { key: Buffer, value: Buffer } {
   let record: unknown
   try {
     record = JSON.parse(line)
@@ -818,7 +823,7 @@ function parseRecord (line: string, defaults: { key: Encoding, value: Encoding }
   if (!('key' in fields)) throw new BadRecord('no "key"')
   if (!('value' in fields)) throw new BadRecord('no "value"')
   const key = recordBytes(fields, 'key', defaults.key)
-  if (key.length > MAX_KEY_BYTES) throw new BadRecord(`the key has ${key.length} bytes, over the limit of ${MAX_KEY_BYTES}`)
+  if (key.length > maxKeyBytes) throw new BadRecord(`the key has ${key.length} bytes, over the limit of ${maxKeyBytes}`)
   return { key, value: recordBytes(fields, 'value', defaults.value) }
 }
 
@@ -1307,7 +1312,7 @@ async function runLoad (context: Context): Promise<number> {
   }
   const stop = catchInterrupts()
   try {
-    return await withDatabase(context, async ({ db }) => {
+    return await withDatabase(context, async ({ db, maxKeyBytes }) => {
       const input = source === null ? process.stdin : fs.createReadStream(source)
       if (source === null && process.stdin.isTTY === true && mode !== 'none') {
         process.stderr.write('reading NDJSON from standard input (end with Ctrl-D)\n')
@@ -1345,7 +1350,7 @@ async function runLoad (context: Context): Promise<number> {
           if (line.trim() === '') continue
           let record: { key: Buffer, value: Buffer }
           try {
-            record = parseRecord(line, defaults)
+            record = parseRecord(line, defaults, maxKeyBytes)
           } catch (err) {
             if (!(err instanceof BadRecord)) throw err
             summary.error = { line: summary.lines, message: err.message }
@@ -1479,7 +1484,7 @@ async function runCheck (context: Context): Promise<number> {
   process.on('warning', onWarning)
   const stop = catchInterrupts()
   try {
-    return await withDatabase(context, async ({ db, name }) => {
+    return await withDatabase(context, async ({ db, name, maxKeyBytes }) => {
       const report: CheckReport = {
         location: path.resolve(context.location),
         database: name,
@@ -1512,7 +1517,7 @@ async function runCheck (context: Context): Promise<number> {
               if (previous !== null && Buffer.compare(previous, key) >= 0) {
                 problem(`key ${readable(key)} comes after ${readable(previous)}: not in strictly increasing order`)
               }
-              if (key.length > MAX_KEY_BYTES) problem(`key ${readable(key.subarray(0, 32))}… has ${key.length} bytes, over the limit`)
+              if (key.length > maxKeyBytes) problem(`key ${readable(key.subarray(0, 32))}… has ${key.length} bytes, over the limit`)
               const pointValue = pointValues[i]
               if (pointValue === undefined) problem(`key ${readable(key)} is scanned but a read by key does not find it`)
               else if (!pointValue.equals(value)) problem(`key ${readable(key)}: a read by key gives another value than the scan`)

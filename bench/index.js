@@ -8,6 +8,7 @@
 //   node bench/index.js --quick    N = 20,000
 //   node bench/index.js --n=50000
 //   node bench/index.js --scale [--scale-sizes=1000000,10000000]
+//   node bench/index.js --no-native-calls   without timing each native call
 
 const path = require('path')
 const { parseArgs } = require('util')
@@ -15,6 +16,7 @@ const { BACKENDS, makeTempRoot, removeDir } = require('./backends')
 const { Dataset, KEY_SIZE, VALUE_SIZE } = require('./dataset')
 const { ensureBaseline, runBaseline } = require('./native')
 const report = require('./report')
+const { NativeCallTimer } = require('./native-calls')
 const { StallMonitor } = require('./stall')
 const { WORKLOADS, SCAN_PASSES, runSuite } = require('./workloads')
 
@@ -34,6 +36,10 @@ function parseOptions (argv) {
       scale: { type: 'boolean', default: false },
       'scale-sizes': { type: 'string' },
       n: { type: 'string' },
+      // On by default: its overhead is small (see README.md). util.parseArgs
+      // of Node 20 has no --no-… negation, hence two flags.
+      'native-calls': { type: 'boolean', default: false },
+      'no-native-calls': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false }
     }
   })
@@ -41,7 +47,11 @@ function parseOptions (argv) {
   const scaleSizes = values['scale-sizes'] !== undefined
     ? values['scale-sizes'].split(',').map((s) => positiveInteger(s.trim(), '--scale-sizes'))
     : undefined
-  return { quick: values.quick, scale: values.scale, scaleSizes, n, help: values.help }
+  if (values['native-calls'] && values['no-native-calls']) {
+    throw new TypeError('--native-calls and --no-native-calls cannot be combined')
+  }
+  const nativeCalls = !values['no-native-calls']
+  return { quick: values.quick, scale: values.scale, scaleSizes, n, nativeCalls, help: values.help }
 }
 
 function positiveInteger (text, flag) {
@@ -71,7 +81,7 @@ function nativeMismatches (results, native) {
 async function main () {
   const options = parseOptions(process.argv.slice(2))
   if (options.help) {
-    console.log('usage: node bench/index.js [--quick | --n=N] [--scale [--scale-sizes=1000000,10000000]]')
+    console.log('usage: node bench/index.js [--quick | --n=N] [--no-native-calls] [--scale [--scale-sizes=1000000,10000000]]')
     return
   }
   if (options.scale) {
@@ -100,21 +110,42 @@ async function main () {
   const root = makeTempRoot('sophia-level-bench-')
   const results = {}
   const stalls = {}
+  // Installed before the first sophia-level database exists (it has to be,
+  // see native-calls.js); it records only while sophia-level runs.
+  const nativeCalls = options.nativeCalls ? new NativeCallTimer().install() : null
 
   for (const backend of BACKENDS) {
+    const timed = nativeCalls !== null && backend.name === 'sophia-level' ? nativeCalls : null
     log(`${backend.name}: warm-up (${warmup.n} keys, not measured)`)
-    await runSuite({ backend, dataset: warmup, root: path.join(root, 'warmup') })
+    // The warm-up is timed too, so the JIT has seen the timed path, and
+    // then forgotten.
+    if (timed !== null) timed.start()
+    try {
+      await runSuite({ backend, dataset: warmup, root: path.join(root, 'warmup'), monitor: timed })
+    } finally {
+      if (timed !== null) {
+        timed.stop()
+        timed.reset()
+      }
+    }
     if (typeof global.gc === 'function') global.gc()
     await sleep(200)
     log(`${backend.name}: ${n} keys`)
-    const monitor = new StallMonitor().start()
+    const stall = new StallMonitor().start()
+    // runSuite names each workload to one monitor; tell both.
+    const monitor = timed === null
+      ? stall
+      : { enter: (workload) => { stall.enter(workload); timed.enter(workload) } }
+    if (timed !== null) timed.start()
     try {
       results[backend.name] = await runSuite({ backend, dataset, root, monitor, log })
     } finally {
-      monitor.stop()
+      stall.stop()
+      if (timed !== null) timed.stop()
     }
-    stalls[backend.name] = monitor.result()
+    stalls[backend.name] = stall.result()
   }
+  const nativeCallResult = nativeCalls !== null ? nativeCalls.result() : null
 
   let native = null
   if (baseline !== null) {
@@ -144,6 +175,14 @@ async function main () {
   console.log()
   console.log('Worst event-loop stall (gap between ticks of a 1 ms timer; the loop yields every ~1000 entries):')
   for (const backend of BACKENDS) console.log(report.stallLine(backend.name, stalls[backend.name]))
+  console.log()
+  if (nativeCallResult === null) {
+    console.log('Native calls not timed (--no-native-calls).')
+  } else {
+    console.log('Longest single native calls, sophia-level (each call into the binding timed on the JS thread;')
+    console.log('open, close and syncLog for their synchronous part):')
+    console.log(report.nativeCallsTable(nativeCallResult.top))
+  }
 
   const file = report.writeJson('last-run.json', {
     date: new Date().toISOString(),
@@ -151,6 +190,7 @@ async function main () {
     options: {
       quick: options.quick,
       n,
+      nativeCalls: options.nativeCalls,
       keySize: KEY_SIZE,
       valueSize: VALUE_SIZE,
       seed: SEED,
@@ -161,7 +201,8 @@ async function main () {
     results,
     native: native ?? { error: nativeError },
     floors,
-    eventLoopStall: stalls
+    eventLoopStall: stalls,
+    nativeCalls: nativeCallResult
   })
   console.log()
   console.log(`Results written to ${path.relative(process.cwd(), file) || file}`)

@@ -120,6 +120,19 @@ function stallLine (name, stall) {
   return `  ${name}: ${stall.maxMs.toFixed(1)} ms (during ${stall.workload})`
 }
 
+/** The native-call table: method, workload of its longest call, that call, calls, mean. */
+function nativeCallsTable (top) {
+  const header = ['method', 'workload of the max', 'max ms', 'calls', 'mean µs']
+  const rows = top.map((r) => [
+    r.method,
+    r.workload,
+    r.maxMs.toFixed(3),
+    r.count.toLocaleString('en-US'),
+    r.meanUs.toFixed(2)
+  ])
+  return table(header, rows, 2)
+}
+
 function writeJson (file, data) {
   fs.mkdirSync(RESULTS_DIR, { recursive: true })
   const full = path.join(RESULTS_DIR, file)
@@ -138,5 +151,6 @@ module.exports = {
   floors,
   floorLines,
   stallLine,
+  nativeCallsTable,
   writeJson
 }
