@@ -136,7 +136,7 @@ test('checkpoint() moves the data from memory and the log to node files; the log
   await unflushed.close()
 })
 
-test('checkpoint() while reads and writes go on', async function (t) {
+test('checkpoint(), compact() and gc() while reads and writes go on', async function (t) {
   const db = new SophiaLevel(tempLocation())
   await db.open()
   t.teardown(() => db.close())
@@ -159,10 +159,12 @@ test('checkpoint() while reads and writes go on', async function (t) {
     }
   })()
   await db.checkpoint()
+  await db.compact()
+  await db.gc()
   await db.checkpoint()
   stop = true
   await Promise.all([writer, reader])
-  t.pass(`two checkpoints during ${writes} writes and concurrent reads`)
+  t.pass(`two checkpoints, a compaction and a garbage collection during ${writes} writes and concurrent reads`)
   t.is((await db.keys({ gte: 'w' }).all()).length, writes, 'every write is there')
   t.is((await db.keys({ lt: 'w' }).all()).length, 10000, 'and every earlier key')
 })
