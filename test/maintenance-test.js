@@ -207,6 +207,34 @@ test('gc() runs Sophia\'s garbage collection now', async function (t) {
   t.is((await db.keys().all()).length, 5000, 'the keys are intact')
 })
 
+// Without patches/0005, Sophia's gc rewrote the node again and again while
+// the snapshot kept gc_wm percent of it, and gc() waited for the snapshot.
+test('gc() ends while a snapshot keeps the old versions, and the periodic gc leaves them be', async function (t) {
+  const db = new SophiaLevel(tempLocation(), { gcPeriod: 1 })
+  await db.open()
+  t.teardown(() => db.close())
+  await fill(db, 5)
+  const snapshot = db.snapshot()
+  await fill(db, 5)
+  await db.checkpoint()
+  t.is((await db.stats()).duplicates, 5000, 'half the versions are kept for the snapshot')
+  const nodes = Number(db.getProperty('metric.nsn'))
+  let timer
+  const outcome = await Promise.race([
+    db.gc().then(() => 'done'),
+    new Promise((resolve) => { timer = setTimeout(resolve, 3000, 'still running after 3 s') })
+  ])
+  clearTimeout(timer)
+  t.is(outcome, 'done', 'gc() ends with the snapshot open')
+  await new Promise((resolve) => setTimeout(resolve, 1500))
+  const rewrites = Number(db.getProperty('metric.nsn')) - nodes
+  t.ok(rewrites <= 1, `${rewrites} node rewrites meanwhile, periodic gc included`)
+  t.is((await db.stats()).duplicates, 5000, 'the snapshot\'s versions are still there')
+  await snapshot.close()
+  await db.gc()
+  t.is((await db.stats()).duplicates, 0, 'gone once the snapshot is closed')
+})
+
 test('maintenance needs an open database; close() waits for it', async function (t) {
   const db = new SophiaLevel(tempLocation())
   for (const method of ['checkpoint', 'compact', 'gc']) t.is(await code(db[method]()), 'LEVEL_DATABASE_NOT_OPEN', `${method}() before open`)
