@@ -228,19 +228,59 @@ class ChunkReader<T> {
 
 const decodeEntry = <K, V>(reader: ChunkReader<[K, V]>): [K, V] => [reader.key() as K, reader.value() as V]
 
-// `for await` reads through nextv(), which decodes and counts a whole chunk
-// of entries per call: abstract-level's default goes through next() for
-// every entry, at several times the cost.
-async function * readInChunks<T> (iterator: { nextv (size: number): Promise<T[]>, close (): Promise<void> }): AsyncGenerator<T, void, unknown> {
-  try {
-    for (let items = await iterator.nextv(FETCH_SIZE); items.length > 0; items = await iterator.nextv(FETCH_SIZE)) {
-      yield * items
+interface ChunkSource<T> {
+  nextv (size: number): Promise<T[]>
+  close (): Promise<void>
+}
+
+/**
+ * What `for await` reads: it takes a whole chunk of entries per nextv()
+ * call, where abstract-level's default goes through next() for every entry,
+ * at several times the cost. A plain object rather than an async generator,
+ * which would add promise turns per entry. Ending, breaking out of the loop
+ * and a failed read all close the iterator.
+ */
+class ChunkedAsyncIterator<T> implements AsyncGenerator<T, void, unknown> {
+  readonly #source: ChunkSource<T>
+  #items: T[] = []
+  #index = 0
+  #ended = false
+
+  constructor (source: ChunkSource<T>) {
+    this.#source = source
+  }
+
+  [Symbol.asyncIterator] (): this {
+    return this
+  }
+
+  async next (): Promise<IteratorResult<T, void>> {
+    if (this.#index < this.#items.length) return { value: this.#items[this.#index++], done: false }
+    if (this.#ended) return { value: undefined, done: true }
+    let items: T[]
+    try {
+      items = await this.#source.nextv(FETCH_SIZE)
+    } catch (err) {
+      this.#ended = true
+      await this.#source.close().catch(() => {})
+      throw err
     }
-  } catch (err) {
-    await iterator.close().catch(() => {})
+    if (items.length === 0) return this.return()
+    this.#items = items
+    this.#index = 1
+    return { value: items[0], done: false }
+  }
+
+  async return (): Promise<IteratorResult<T, void>> {
+    this.#ended = true
+    this.#items = []
+    await this.#source.close()
+    return { value: undefined, done: true }
+  }
+
+  async throw (err: unknown): Promise<IteratorResult<T, void>> {
+    await this.return()
     throw err
-  } finally {
-    await iterator.close()
   }
 }
 
@@ -280,7 +320,7 @@ export class SophiaIterator<TDatabase, K, V> extends AbstractIterator<TDatabase,
   }
 
   override [Symbol.asyncIterator] (): AsyncGenerator<[K, V], void, unknown> {
-    return readInChunks<[K, V]>(this)
+    return new ChunkedAsyncIterator<[K, V]>(this)
   }
 
   async _close (): Promise<void> {
@@ -315,7 +355,7 @@ export class SophiaKeyIterator<TDatabase, K> extends AbstractKeyIterator<TDataba
   }
 
   override [Symbol.asyncIterator] (): AsyncGenerator<K, void, unknown> {
-    return readInChunks<K>(this)
+    return new ChunkedAsyncIterator<K>(this)
   }
 
   async _close (): Promise<void> {
@@ -350,7 +390,7 @@ export class SophiaValueIterator<TDatabase, K, V> extends AbstractValueIterator<
   }
 
   override [Symbol.asyncIterator] (): AsyncGenerator<V, void, unknown> {
-    return readInChunks<V>(this)
+    return new ChunkedAsyncIterator<V>(this)
   }
 
   async _close (): Promise<void> {
