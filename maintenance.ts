@@ -36,6 +36,10 @@ export function databasesOf (environment: NativeEnvironment): string[] {
  * whose every record is in node files.
  */
 export async function checkpoint (environment: NativeEnvironment, databases: string[]): Promise<void> {
+  // The checkpoint closes the current log file with an fsync, under Sophia's
+  // lock on the JS thread: 15 ms for a 24 MB log here. Synced beforehand on
+  // the thread pool, that file holds little left to write by then.
+  await environment.syncLog()
   for (const name of databases) environment.command(`db.${name}.compaction.checkpoint`)
   await waitUntil(environment, (c) => databases.every((name) => c[`db.${name}.scheduler.checkpoint`] === '0'), 'Checkpoint')
   environment.command('log.gc')
