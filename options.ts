@@ -88,7 +88,7 @@ export interface KeyPart {
 
 // Sophia's documents hold at most 6 fields (more crash its cursors), and a
 // database has a value field and, with `expire`, a timestamp field.
-export const MAX_FIELDS = 6
+const MAX_FIELDS = 6
 const KEY_PART_TYPES = new Set(['string', 'u8', 'u16', 'u32', 'u64', 'u8_rev', 'u16_rev', 'u32_rev', 'u64_rev'])
 // Names Sophia's documents give another meaning, and our own fields'.
 const RESERVED_FIELD_NAMES = new Set(['key', 'value', 'timestamp', 'order', 'prefix', 'log', 'raw', 'lsn', 'flags'])
