@@ -16,35 +16,10 @@
 #include <time.h>
 
 #include "sophia.h"
+#include "maintenance_harness.h"
 
 #define KEYS 20000
-#define VALUE_SIZE 100
 #define WAIT_MS 10000
-
-static int failed = 0;
-
-static void check(int ok, const char *what) {
-  printf("%s: %s\n", ok ? "ok" : "FAILED", what);
-  if (!ok) failed = 1;
-}
-
-static long long now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int ms) {
-  struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
-  nanosleep(&ts, NULL);
-}
-
-static void die(void *env, const char *what) {
-  char *error = env ? sp_getstring(env, "sophia.error", NULL) : NULL;
-  printf("FAILED: %s: %s\n", what, error ? error : "(no error)");
-  free(error);
-  exit(env ? 1 : 2);
-}
 
 static void *open_env(const char *path, int threads, const char **dbs, int count) {
   void *env = sp_env();
@@ -58,24 +33,6 @@ static void *open_env(const char *path, int threads, const char **dbs, int count
 
 /* A function key: without the patch the path does not exist, which ends the
    run with Sophia's own message. */
-static void call(void *env, const char *path) {
-  if (sp_setint(env, path, 0) != 0) die(env, path);
-}
-
-static long long stat_of(void *env, const char *db, const char *name) {
-  char path[128];
-  snprintf(path, sizeof path, "db.%s.%s", db, name);
-  return sp_getint(env, path);
-}
-
-static void key_of(char *key, int i) { snprintf(key, 16, "key%06d", i); }
-
-static void value_of(char *value, int i, int generation) {
-  int n = snprintf(value, VALUE_SIZE + 1, "%06d/%d/", i, generation);
-  for (int j = n; j < VALUE_SIZE; j++) value[j] = (char)('a' + (i + j * generation) % 26);
-  value[VALUE_SIZE] = '\0';
-}
-
 static void put(void *db, void *target, int i, int generation) {
   char key[16], value[VALUE_SIZE + 1];
   key_of(key, i);

@@ -12,54 +12,11 @@
 #include <time.h>
 
 #include "sophia.h"
+#include "maintenance_harness.h"
 
 #define KEYS 10000
-#define VALUE_SIZE 100
 #define GC_WAIT_MS 2000
 #define WAIT_MS 10000
-
-static int failed = 0;
-
-static void check(int ok, const char *what) {
-  printf("%s: %s\n", ok ? "ok" : "FAILED", what);
-  if (!ok) failed = 1;
-}
-
-static long long now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int ms) {
-  struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
-  nanosleep(&ts, NULL);
-}
-
-static void die(void *env, const char *what) {
-  char *error = env ? sp_getstring(env, "sophia.error", NULL) : NULL;
-  printf("FAILED: %s: %s\n", what, error ? error : "(no error)");
-  free(error);
-  exit(env ? 1 : 2);
-}
-
-static void call(void *env, const char *path) {
-  if (sp_setint(env, path, 0) != 0) die(env, path);
-}
-
-static long long stat_of(void *env, const char *name) {
-  char path[128];
-  snprintf(path, sizeof path, "db.main.%s", name);
-  return sp_getint(env, path);
-}
-
-static void key_of(char *key, int i) { snprintf(key, 16, "key%06d", i); }
-
-static void value_of(char *value, int i, int generation) {
-  int n = snprintf(value, VALUE_SIZE + 1, "%06d/%d/", i, generation);
-  for (int j = n; j < VALUE_SIZE; j++) value[j] = (char)('a' + (i + j * generation) % 26);
-  value[VALUE_SIZE] = '\0';
-}
 
 static void write_all(void *env, void *db, int generation) {
   char key[16], value[VALUE_SIZE + 1];
@@ -135,10 +92,10 @@ static void *setup(const char *root, const char *name, int gc_period, void **env
   call(env, "db.main.compaction.checkpoint");
   if (wait_flag(env, "checkpoint", WAIT_MS) < 0) die(env, "db.main.scheduler.checkpoint");
   printf("%s: gc_period=%lld gc_wm=%lld count=%lld count_dup=%lld node_count=%lld metric.nsn=%lld\n",
-         name, stat_of(env, "compaction.gc_period"), stat_of(env, "compaction.gc_wm"),
-         stat_of(env, "index.count"), stat_of(env, "index.count_dup"),
-         stat_of(env, "index.node_count"), (long long)sp_getint(env, "metric.nsn"));
-  check(stat_of(env, "index.count_dup") == KEYS && stat_of(env, "index.memory_used") == 0,
+         name, stat_of(env, "main", "compaction.gc_period"), stat_of(env, "main", "compaction.gc_wm"),
+         stat_of(env, "main", "index.count"), stat_of(env, "main", "index.count_dup"),
+         stat_of(env, "main", "index.node_count"), (long long)sp_getint(env, "metric.nsn"));
+  check(stat_of(env, "main", "index.count_dup") == KEYS && stat_of(env, "main", "index.memory_used") == 0,
         "both generations on disk, every first one a duplicate");
   *env_out = env;
   *db_out = db;
@@ -156,18 +113,18 @@ static void explicit_case(const char *root) {
   if (cursor == NULL) die(env, "cursor");
   write_all(env, db, 3);
   sp_destroy(first);
-  long long nodes = stat_of(env, "index.node_count");
+  long long nodes = stat_of(env, "main", "index.node_count");
   long long nsn = sp_getint(env, "metric.nsn");
   call(env, "db.main.compaction.gc");
   long long took = wait_flag(env, "gc", GC_WAIT_MS);
-  long long flag = stat_of(env, "scheduler.gc");
+  long long flag = stat_of(env, "main", "scheduler.gc");
   long long grown = (long long)sp_getint(env, "metric.nsn") - nsn;
   printf("gc with a later cursor open: took=%lld scheduler.gc=%lld nsn_growth=%lld count=%lld count_dup=%lld memory_used=%lld\n",
-         took, flag, grown, stat_of(env, "index.count"), stat_of(env, "index.count_dup"),
-         stat_of(env, "index.memory_used"));
+         took, flag, grown, stat_of(env, "main", "index.count"), stat_of(env, "main", "index.count_dup"),
+         stat_of(env, "main", "index.memory_used"));
   check(took >= 0, "gc ends within 2 s with the cursor open");
   check(grown >= 1 && grown <= nodes, "the node is rewritten once");
-  check(stat_of(env, "index.count") == 2 * KEYS && stat_of(env, "index.count_dup") == KEYS,
+  check(stat_of(env, "main", "index.count") == 2 * KEYS && stat_of(env, "main", "index.count_dup") == KEYS,
         "generation 1 dropped, generation 2 kept for the cursor");
   check(wrong_rows(db, cursor, 2) == 0, "the cursor reads every second value");
   sp_destroy(cursor);
@@ -177,8 +134,8 @@ static void explicit_case(const char *root) {
   took = wait_flag(env, "gc", WAIT_MS);
   if (took < 0) die(env, "db.main.scheduler.gc");
   printf("gc with the cursor closed: took=%lld count=%lld count_dup=%lld\n",
-         took, stat_of(env, "index.count"), stat_of(env, "index.count_dup"));
-  check(stat_of(env, "index.count") == KEYS && stat_of(env, "index.count_dup") == 0,
+         took, stat_of(env, "main", "index.count"), stat_of(env, "main", "index.count_dup"));
+  check(stat_of(env, "main", "index.count") == KEYS && stat_of(env, "main", "index.count_dup") == 0,
         "gc rewrites the node once the cursor is closed");
   void *all = sp_cursor(env);
   check(wrong_rows(db, all, 3) == 0, "every value reads back");
@@ -191,21 +148,21 @@ static void explicit_case(const char *root) {
 static void periodic_case(const char *root) {
   void *env, *db;
   void *cursor = setup(root, "periodic", 1, &env, &db);
-  long long nodes = stat_of(env, "index.node_count");
+  long long nodes = stat_of(env, "main", "index.node_count");
   long long nsn = sp_getint(env, "metric.nsn");
   sleep_ms(2500);
   long long grown = (long long)sp_getint(env, "metric.nsn") - nsn;
   printf("2.5 s of gc_period=1 with the cursor open: nsn_growth=%lld scheduler.gc=%lld count_dup=%lld\n",
-         grown, stat_of(env, "scheduler.gc"), stat_of(env, "index.count_dup"));
+         grown, stat_of(env, "main", "scheduler.gc"), stat_of(env, "main", "index.count_dup"));
   check(grown <= nodes, "periodic gc rewrites each node at most once");
   check(wrong_rows(db, cursor, 1) == 0, "the cursor reads every first value");
   sp_destroy(cursor);
 
   long long start = now_ms();
-  while (stat_of(env, "index.count_dup") != 0 && now_ms() - start < WAIT_MS) sleep_ms(10);
+  while (stat_of(env, "main", "index.count_dup") != 0 && now_ms() - start < WAIT_MS) sleep_ms(10);
   printf("periodic gc with the cursor closed: after=%lld ms count=%lld count_dup=%lld\n",
-         now_ms() - start, stat_of(env, "index.count"), stat_of(env, "index.count_dup"));
-  check(stat_of(env, "index.count") == KEYS && stat_of(env, "index.count_dup") == 0,
+         now_ms() - start, stat_of(env, "main", "index.count"), stat_of(env, "main", "index.count_dup"));
+  check(stat_of(env, "main", "index.count") == KEYS && stat_of(env, "main", "index.count_dup") == 0,
         "periodic gc rewrites the node once the cursor is closed");
   sp_destroy(env);
 }

@@ -1,0 +1,65 @@
+/*
+ * What the C programs that test our maintenance patches (checkpoint.c,
+ * gc_snapshot.c) share: checks, timing, failing on Sophia errors, running
+ * Sophia's configuration functions and reading its statistics, and the
+ * keys and values they write.
+ */
+#ifndef MAINTENANCE_HARNESS_H
+#define MAINTENANCE_HARNESS_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "sophia.h"
+
+#define VALUE_SIZE 100
+
+static int failed = 0;
+
+static void check(int ok, const char *what) {
+  printf("%s: %s\n", ok ? "ok" : "FAILED", what);
+  if (!ok) failed = 1;
+}
+
+static long long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(int ms) {
+  struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+  nanosleep(&ts, NULL);
+}
+
+/* Exits 1 on a Sophia error once the environment exists, 2 before. */
+static void die(void *env, const char *what) {
+  char *error = env ? sp_getstring(env, "sophia.error", NULL) : NULL;
+  printf("FAILED: %s: %s\n", what, error ? error : "(no error)");
+  free(error);
+  exit(env ? 1 : 2);
+}
+
+/* Runs a configuration function such as "log.gc". */
+static void call(void *env, const char *path) {
+  if (sp_setint(env, path, 0) != 0) die(env, path);
+}
+
+/* A database's configuration or statistics key, e.g. "index.count". */
+static long long stat_of(void *env, const char *db, const char *name) {
+  char path[128];
+  snprintf(path, sizeof path, "db.%s.%s", db, name);
+  return sp_getint(env, path);
+}
+
+static void key_of(char *key, int i) { snprintf(key, 16, "key%06d", i); }
+
+/* Value of key #i as written by write number `generation`. */
+static void value_of(char *value, int i, int generation) {
+  int n = snprintf(value, VALUE_SIZE + 1, "%06d/%d/", i, generation);
+  for (int j = n; j < VALUE_SIZE; j++) value[j] = (char)('a' + (i + j * generation) % 26);
+  value[VALUE_SIZE] = '\0';
+}
+
+#endif
