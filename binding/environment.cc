@@ -5,7 +5,6 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <cstring>
 
 #include "addon_data.h"
@@ -457,9 +456,7 @@ bool Environment::CheckStoredSettings(void* env, const OpenOptions& options, std
       actual = std::to_string(sp_getint(env, key.c_str()));
       asked = std::to_string(setting.number);
     } else {
-      char* text = static_cast<char*>(sp_getstring(env, key.c_str(), nullptr));
-      actual = text == nullptr ? "" : text;
-      free(text);
+      ReadSophiaSetting(env, key.c_str(), &actual);
       asked = setting.text;
     }
     if (actual != asked) {
