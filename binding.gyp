@@ -6,12 +6,6 @@
       "standalone_static_library": 1,
       "sources": ["deps/sophia/sophia.c"],
       "cflags": ["-std=gnu99", "-O2", "-fPIC", "-w"],
-      "defines": [
-        "malloc=sophia_level_malloc",
-        "calloc=sophia_level_calloc",
-        "realloc=sophia_level_realloc",
-        "free=sophia_level_free"
-      ],
       "cflags!": ["-fno-strict-aliasing"],
       "direct_dependent_settings": {
         "include_dirs": ["deps/sophia"]
@@ -37,7 +31,6 @@
         "binding/read_set.cc",
         "binding/read_view.cc",
         "binding/schema.cc",
-        "binding/sophia_memory.c",
         "binding/snapshot.cc",
         "binding/transaction.cc"
       ],
@@ -48,7 +41,6 @@
         "NODE_ADDON_API_DISABLE_DEPRECATED",
         "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS"
       ],
-      "cflags_c": ["-std=gnu99", "-O2", "-fvisibility=hidden", "-Wall", "-Wextra"],
       "cflags_cc": ["-std=c++17", "-O2", "-fvisibility=hidden", "-Wall", "-Wextra"],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-std=gnu++1y"],
       "ldflags": ["-Wl,--exclude-libs,ALL"]

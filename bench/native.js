@@ -12,10 +12,6 @@ const ROOT = path.join(__dirname, '..')
 const SOURCE = path.join('bench', 'native', 'baseline.c')
 const SOPHIA_C = path.join('deps', 'sophia', 'sophia.c')
 const SOPHIA_H = path.join('deps', 'sophia', 'sophia.h')
-// Sophia's heap, which the addon's build gives Sophia (binding.gyp): the
-// baseline runs on the same Sophia build, so with it too.
-const SOPHIA_MEMORY_C = path.join('binding', 'sophia_memory.c')
-const BINDING_GYP = 'binding.gyp'
 const BINARY = path.join('bench', 'build', 'baseline')
 
 function mtime (file) {
@@ -27,36 +23,18 @@ function mtime (file) {
   }
 }
 
-/** The -D flags binding.gyp compiles Sophia with. */
-function sophiaDefines () {
-  const gyp = JSON.parse(fs.readFileSync(path.join(ROOT, BINDING_GYP), 'utf8'))
-  const sophia = gyp.targets.find((target) => target.target_name === 'sophia')
-  return (sophia.defines || []).map((define) => `-D${define}`)
-}
-
 /** Compiles the baseline if it is missing or older than its sources. */
 function ensureBaseline (log = () => {}) {
-  const inputs = [SOURCE, SOPHIA_C, SOPHIA_H, SOPHIA_MEMORY_C, BINDING_GYP]
-  for (const file of inputs) {
+  for (const file of [SOURCE, SOPHIA_C, SOPHIA_H]) {
     if (mtime(file) === null) throw new Error(`${file} not found (deps/sophia is fetched by \`npm run build\`)`)
   }
   const built = mtime(BINARY)
-  const newest = Math.max(...inputs.map(mtime))
+  const newest = Math.max(mtime(SOURCE), mtime(SOPHIA_C), mtime(SOPHIA_H))
   if (built !== null && built >= newest) return path.join(ROOT, BINARY)
-  // The heap's own calls to malloc and free are the C library's: it is
-  // compiled apart, without Sophia's renaming of them, which the baseline
-  // shares (it frees strings that Sophia allocated).
-  const memoryObject = path.join('bench', 'build', 'sophia_memory.o')
-  const steps = [
-    ['-O2', '-std=gnu99', '-pthread', '-c', SOPHIA_MEMORY_C, '-o', memoryObject],
-    ['-O2', '-std=gnu99', '-pthread', '-w', ...sophiaDefines(), '-I', path.join('deps', 'sophia'),
-      SOURCE, SOPHIA_C, memoryObject, '-o', BINARY]
-  ]
+  const args = ['-O2', '-std=gnu99', '-pthread', '-w', '-I', path.join('deps', 'sophia'), SOURCE, SOPHIA_C, '-o', BINARY]
+  log(`compiling the native baseline: cc ${args.join(' ')}`)
   fs.mkdirSync(path.join(ROOT, 'bench', 'build'), { recursive: true })
-  for (const args of steps) {
-    log(`compiling the native baseline: cc ${args.join(' ')}`)
-    execFileSync(process.env.CC || 'cc', args, { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] })
-  }
+  execFileSync(process.env.CC || 'cc', args, { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] })
   return path.join(ROOT, BINARY)
 }
 

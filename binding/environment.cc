@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 
 #include "addon_data.h"
@@ -456,7 +457,9 @@ bool Environment::CheckStoredSettings(void* env, const OpenOptions& options, std
       actual = std::to_string(sp_getint(env, key.c_str()));
       asked = std::to_string(setting.number);
     } else {
-      ReadSophiaSetting(env, key.c_str(), &actual);
+      char* text = static_cast<char*>(sp_getstring(env, key.c_str(), nullptr));
+      actual = text == nullptr ? "" : text;
+      free(text);
       asked = setting.text;
     }
     if (actual != asked) {

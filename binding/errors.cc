@@ -1,8 +1,10 @@
 #include "errors.h"
 
+#include <cstdlib>
+#include <cstring>
+
 #include "addon_data.h"
 #include "sophia.h"
-#include "sophia_memory.h"
 
 namespace sophia_level {
 
@@ -38,19 +40,13 @@ void ThrowTypeError(Napi::Env env, const std::string& message) {
   Napi::TypeError::New(env, message).ThrowAsJavaScriptException();
 }
 
-bool ReadSophiaSetting(void* sophia_env, const char* path, std::string* text) {
-  // sp_getstring on the environment returns a NUL-terminated copy from
-  // Sophia's heap, which only Sophia's free may release (sophia_memory.c).
-  char* copy = static_cast<char*>(sp_getstring(sophia_env, path, nullptr));
-  if (copy == nullptr) return false;
-  text->assign(copy);
-  sophia_level_free(copy);
-  return true;
-}
-
 std::string LastSophiaError(void* sophia_env) {
-  std::string message;
-  if (sophia_env != nullptr) ReadSophiaSetting(sophia_env, "sophia.error", &message);
+  if (sophia_env == nullptr) return "";
+  // sp_getstring on the environment returns a malloc'd, NUL-terminated copy.
+  char* text = static_cast<char*>(sp_getstring(sophia_env, "sophia.error", nullptr));
+  if (text == nullptr) return "";
+  std::string message(text);
+  free(text);
   return message;
 }
 
@@ -71,8 +67,12 @@ const char* CodeForSophiaMessage(const std::string& message) {
 }
 
 bool IsMalfunctioning(void* sophia_env) {
-  std::string status;
-  return ReadSophiaSetting(sophia_env, "sophia.status", &status) && status == "malfunction";
+  // sp_getstring on the environment returns a malloc'd copy.
+  char* status = static_cast<char*>(sp_getstring(sophia_env, "sophia.status", nullptr));
+  if (status == nullptr) return false;
+  bool malfunction = strcmp(status, "malfunction") == 0;
+  free(status);
+  return malfunction;
 }
 
 }  // namespace sophia_level

@@ -25,10 +25,6 @@ Napi::Error CodeError(Napi::Env env, const char* code, const std::string& messag
 void ThrowCodeError(Napi::Env env, const char* code, const std::string& message);
 void ThrowTypeError(Napi::Env env, const std::string& message);
 
-// A string setting of the environment (such as "sophia.status") into *text;
-// false if Sophia has none by that path.
-bool ReadSophiaSetting(void* sophia_env, const char* path, std::string* text);
-
 // Sophia's last error message for the environment ("" if none).
 std::string LastSophiaError(void* sophia_env);
 

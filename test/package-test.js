@@ -267,7 +267,7 @@ test('package: tarball contents', function (t) {
   const allowed = [
     /^dist\/[\w.-]+\.(js|d\.ts)$/,
     /^index\.mjs$/,
-    /^binding\/[\w.-]+\.(cc|c|h)$/,
+    /^binding\/[\w.-]+\.(cc|h)$/,
     /^binding\.gyp$/,
     /^deps\/sophia\/(sophia\.c|sophia\.h|LICENSE|sources\.json)$/,
     /^patches\/[\w.-]+\.patch$/,

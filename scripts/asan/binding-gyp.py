@@ -11,10 +11,6 @@ that the source list and flags stay whatever the real build uses, and:
     -fsanitize=address,undefined -fno-omit-frame-pointer -g -O1 instead;
   * links the addon with -fsanitize=address,undefined (GCC then records
     libasan.so and libubsan.so as DT_NEEDED of sophia_level.node);
-  * compiles the `sophia` target without the renaming of malloc, calloc,
-    realloc and free to Sophia's own heap (binding/sophia_memory.c), whose
-    blocks sit side by side in big chunks: from the C heap, each block Sophia
-    allocates has ASan's guards around it;
   * compiles the `sophia` target (deps/sophia/sophia.c, Sophia's amalgamation)
     without the UBSan checks named by --sophia-no-sanitize, default
     DEFAULT_SOPHIA_NO_SANITIZE below; an empty list keeps them all. The
@@ -93,12 +89,8 @@ def main(argv):
 
     for target in gyp['targets']:
         target['cflags'] = strip_opt(target.get('cflags', [])) + SANITIZE
-        for key in ('cflags_c', 'cflags_cc'):
-            if key in target:
-                target[key] = strip_opt(target[key])
-        if target['target_name'] == 'sophia':
-            target['defines'] = [d for d in target.get('defines', [])
-                                 if d.split('=', 1)[0] not in ('malloc', 'calloc', 'realloc', 'free')]
+        if 'cflags_cc' in target:
+            target['cflags_cc'] = strip_opt(target['cflags_cc'])
         # node's common.gypi adds -O3 (Release) after the target's flags: drop
         # it, so that -O1 is the only level on the command line.
         target['cflags!'] = target.get('cflags!', []) + ['-O2', '-O3']
