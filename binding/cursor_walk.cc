@@ -4,10 +4,17 @@
 
 #include "environment.h"
 #include "read_view.h"
-#include "schema.h"
 #include "sophia.h"
 
 namespace sophia_level {
+
+CursorWalk::CursorWalk(Environment* environment, void* db, ReadView* view, const KeyRange* range, bool values)
+    : environment_(environment),
+      db_(db),
+      schema_(&environment->SchemaOf(db)),
+      view_(view),
+      range_(range),
+      values_(values) {}
 
 bool CursorWalk::Start(Napi::Env env) {
   bool reverse = range_->reverse();
@@ -28,7 +35,8 @@ bool CursorWalk::Start(Napi::Env env) {
 bool CursorWalk::Seek(Napi::Env env, const char* target, size_t size) {
   if (!range_->Contains(target, size)) {
     Release();
-    ended_ = true;
+    Discard();
+    exhausted_ = true;
     return true;
   }
   key_.assign(target, size);
@@ -36,11 +44,15 @@ bool CursorWalk::Seek(Napi::Env env, const char* target, size_t size) {
   return Position(env, false);
 }
 
-CursorWalk::CursorWalk(Environment* environment, void* db, ReadView* view, const KeyRange* range)
-    : environment_(environment), db_(db), schema_(&environment->SchemaOf(db)), view_(view), range_(range) {}
+void CursorWalk::Hint(size_t count, size_t bytes) {
+  hint_count_ = count;
+  hint_bytes_ = bytes;
+}
 
 bool CursorWalk::Position(Napi::Env env, bool exclusive) {
   Release();
+  Discard();
+  exhausted_ = true;
   position_ = sp_document(db_);
   if (position_ == nullptr) {
     environment_->ThrowSophiaError(env, "cannot create a document");
@@ -54,7 +66,6 @@ bool CursorWalk::Position(Napi::Env env, bool exclusive) {
     if (has_key_) rc = sp_setstring(position_, "key", size == 0 ? "" : key_.data(), static_cast<int>(size));
   } else if (!PositionMultiPart(exclusive, &order)) {
     Release();
-    ended_ = true;
     return true;
   }
   if (rc == 0) rc = sp_setstring(position_, "order", order, static_cast<int>(strlen(order)));
@@ -63,7 +74,7 @@ bool CursorWalk::Position(Napi::Env env, bool exclusive) {
     environment_->ThrowSophiaError(env, "cannot position the cursor");
     return false;
   }
-  ended_ = false;
+  exhausted_ = false;
   return true;
 }
 
@@ -102,27 +113,97 @@ bool CursorWalk::PositionMultiPart(bool exclusive, const char** order) {
   return true;
 }
 
-void* CursorWalk::Step(Napi::Env env) {
-  while (!ended_ && position_ != nullptr) {
-    void* result = sp_get(view_->cursor(), position_);
-    position_ = nullptr;
-    if (result == nullptr) {
-      ended_ = true;
-      environment_->FailedSinceLastCheck(env, "cannot read from the cursor");
-      return nullptr;
-    }
-    size_t size = 0;
-    const char* key = schema_->Key(result, &size);
-    if (range_->PastEnd(key, size)) {
-      sp_destroy(result);
-      ended_ = true;
-      return nullptr;
-    }
-    // The result is the cursor's position for the next step either way.
-    position_ = result;
-    if (!schema_->Expired(result)) return result;
+void* CursorWalk::Continuation(Napi::Env env) {
+  void* document = sp_document(db_);
+  if (document == nullptr) {
+    environment_->ThrowSophiaError(env, "cannot create a document");
+    return nullptr;
   }
-  return nullptr;
+  // The last key came from a record, so it is a whole key, at most
+  // kMaxKeySize bytes.
+  key_ = last_key_;
+  int rc;
+  if (schema_->single()) {
+    rc = sp_setstring(document, "key", key_.empty() ? "" : key_.data(), static_cast<int>(key_.size()));
+  } else {
+    const char* code = nullptr;
+    std::string message;
+    rc = schema_->SetKey(document, key_.data(), key_.size(), &fields_, &code, &message) ? 0 : -1;
+  }
+  const char* order = range_->reverse() ? "<" : ">";
+  if (rc == 0) rc = sp_setstring(document, "order", order, 1);
+  if (rc != 0) {
+    sp_destroy(document);
+    environment_->ThrowSophiaError(env, "cannot position the cursor");
+    return nullptr;
+  }
+  return document;
+}
+
+bool CursorWalk::Fill(Napi::Env env) {
+  Discard();
+  void* document = position_ != nullptr ? position_ : Continuation(env);
+  // Sophia consumes the document whatever the read answers.
+  position_ = nullptr;
+  exhausted_ = true;
+  if (document == nullptr) return false;
+  batch_full_ = false;
+  past_end_ = false;
+  if (sp_getbatch(view_->cursor(), document, TakeRecord, this) < 0) {
+    Discard();
+    environment_->ThrowSophiaError(env, "cannot read from the cursor");
+    return false;
+  }
+  // A batch that did not fill up read to the end of the data.
+  exhausted_ = past_end_ || !batch_full_;
+  return true;
+}
+
+int CursorWalk::TakeRecord(void* walk, const void** fields, const int* sizes) {
+  return static_cast<CursorWalk*>(walk)->Take({fields, sizes}) ? 1 : 0;
+}
+
+bool CursorWalk::Take(const Schema::Record& record) {
+  size_t offset = bytes_.size();
+  schema_->AppendKey(record, &bytes_);
+  size_t key_size = bytes_.size() - offset;
+  if (range_->PastEnd(bytes_.data() + offset, key_size)) {
+    bytes_.resize(offset);
+    past_end_ = true;
+    return true;
+  }
+  last_key_.assign(bytes_, offset, key_size);
+  if (schema_->Expired(record)) {
+    bytes_.resize(offset);
+    return false;
+  }
+  size_t value_size = 0;
+  if (values_) {
+    const char* value = nullptr;
+    schema_->Value(record, &value, &value_size);
+    bytes_.append(value, value_size);
+  }
+  stored_.push_back({offset, key_size, value_size});
+  batch_full_ = stored_.size() >= hint_count_ || bytes_.size() >= hint_bytes_;
+  return batch_full_;
+}
+
+bool CursorWalk::Step(Napi::Env env, Entry* entry) {
+  while (next_ == stored_.size()) {
+    if (exhausted_ || !Fill(env)) return false;
+  }
+  const Stored& stored = stored_[next_++];
+  entry->key = bytes_.data() + stored.offset;
+  entry->key_size = stored.key_size;
+  entry->value = entry->key + stored.key_size;
+  entry->value_size = stored.value_size;
+  return true;
+}
+
+void CursorWalk::Discard() {
+  bytes_.clear();
+  stored_.clear();
+  next_ = 0;
 }
 
 void CursorWalk::Release() {

@@ -1,14 +1,12 @@
 #include "iterator.h"
 
 #include <algorithm>
-#include <cstring>
 
 #include "bytes.h"
 #include "environment.h"
 #include "errors.h"
 #include "packed.h"
 #include "read_view.h"
-#include "schema.h"
 #include "sophia.h"
 #include "transaction.h"
 
@@ -16,12 +14,9 @@ namespace sophia_level {
 
 namespace {
 
-const char* Field(void* document, const char* name, size_t* size) {
-  int length = 0;
-  const char* data = static_cast<const char*>(sp_getstring(document, name, &length));
-  *size = data == nullptr ? 0 : static_cast<size_t>(length);
-  return data == nullptr ? "" : data;
-}
+// A batch from Sophia holds at most this much (nextv's byte budget is
+// Infinity for all()); the rest comes in the next batch.
+constexpr double kMaxBatchBytes = 4 * 1024 * 1024;
 
 }  // namespace
 
@@ -45,7 +40,6 @@ Iterator::Iterator(const Napi::CallbackInfo& info) : ObjectWrap<Iterator>(info) 
   if (!environment->CheckOpen(env)) return;
   db_ = environment->DatabaseAt(env, info[1]);
   if (db_ == nullptr) return;
-  schema_ = &environment->SchemaOf(db_);
   range_.flags = info[2].As<Napi::Number>().Uint32Value();
   ByteView bound;
   if (range_.flags & KeyRange::kHasLower) {
@@ -91,7 +85,10 @@ Iterator::Iterator(const Napi::CallbackInfo& info) : ObjectWrap<Iterator>(info) 
     }
     if (range_.reverse()) std::reverse(overlay_.begin(), overlay_.end());
   }
-  walk_.emplace(environment, db_, view_, &range_);
+  // A transaction's iterator hashes the values it reads, even when it hands
+  // out keys only.
+  bool values = (range_.flags & KeyRange::kValues) || transaction_ != nullptr;
+  walk_.emplace(environment, db_, view_, &range_, values);
   if (walk_->Start(env) && transaction_ != nullptr) StartRegion(nullptr, 0, true);
 }
 
@@ -105,7 +102,7 @@ void Iterator::Detach() {
     transaction_ = nullptr;
     transaction_object_.Reset();
   }
-  pending_ = nullptr;
+  has_pending_ = false;
   walk_.reset();
   // The JS object, and so this one, lives on until garbage collection
   // finalises it, possibly much later: give its buffers back now.
@@ -130,51 +127,43 @@ bool Iterator::CheckUsable(Napi::Env env) {
 
 bool Iterator::Next(Napi::Env env, Entry* entry) {
   if (transaction_ != nullptr) return NextMerged(env, entry);
-  void* document = walk_->Step(env);
-  if (document == nullptr) return false;
-  entry->key = schema_->Key(document, &entry->key_size);
-  entry->value = Field(document, "value", &entry->value_size);
-  return true;
+  return walk_->Step(env, entry);
 }
 
 bool Iterator::NextMerged(Napi::Env env, Entry* entry) {
   while (true) {
-    if (pending_ == nullptr && !walk_->ended()) {
-      pending_ = walk_->Step(env);
-      if (pending_ == nullptr && env.IsExceptionPending()) return false;
+    if (!has_pending_ && !walk_->ended()) {
+      has_pending_ = walk_->Step(env, &pending_);
+      if (!has_pending_ && env.IsExceptionPending()) return false;
     }
     bool has_own = overlay_position_ < overlay_.size();
-    if (pending_ == nullptr && !has_own) {
+    if (!has_pending_ && !has_own) {
       FinishRegion(true);
       return false;
     }
     // Negative: the committed entry comes first; positive: the transaction's
     // own write; zero: the own write replaces the committed entry.
     int order;
-    if (pending_ == nullptr) {
+    if (!has_pending_) {
       order = 1;
     } else if (!has_own) {
       order = -1;
     } else {
-      size_t size = 0;
-      const char* key = schema_->Key(pending_, &size);
       const std::string& own = overlay_[overlay_position_].first;
-      order = CompareBytes(key, size, own.data(), own.size());
+      order = CompareBytes(pending_.key, pending_.key_size, own.data(), own.size());
       if (range_.reverse()) order = -order;
     }
     if (order < 0) {
       // Still owned by the walk until its next step.
-      void* document = pending_;
-      pending_ = nullptr;
-      ConsumeCommitted(document);
-      entry->key = schema_->Key(document, &entry->key_size);
-      entry->value = Field(document, "value", &entry->value_size);
+      has_pending_ = false;
+      ConsumeCommitted(pending_);
+      *entry = pending_;
       RecordEmitted(entry->key, entry->key_size);
       return true;
     }
     if (order == 0) {
       ConsumeCommitted(pending_);
-      pending_ = nullptr;
+      has_pending_ = false;
     }
     const auto& own = overlay_[overlay_position_++];
     if (!own.second.has_value()) continue;
@@ -203,12 +192,9 @@ void Iterator::StartRegion(const char* from, size_t size, bool from_range_start)
   region_open_ = true;
 }
 
-void Iterator::ConsumeCommitted(void* document) {
-  size_t size = 0;
-  const char* data = schema_->Key(document, &size);
-  region_hash_.Add(data, size);
-  data = Field(document, "value", &size);
-  region_hash_.Add(data, size);
+void Iterator::ConsumeCommitted(const Entry& committed) {
+  region_hash_.Add(committed.key, committed.key_size);
+  region_hash_.Add(committed.value, committed.value_size);
 }
 
 void Iterator::RecordEmitted(const char* key, size_t size) {
@@ -256,6 +242,7 @@ Napi::Value Iterator::NextV(const Napi::CallbackInfo& info) {
   // A double, as JS passes Infinity for "no bound".
   double budget = info[1].As<Napi::Number>().DoubleValue();
   out_.clear();
+  walk_->Hint(count, static_cast<size_t>(std::min(budget, kMaxBatchBytes)));
   uint32_t produced = 0;
   Entry entry;
   while (produced < count && Next(env, &entry)) {
@@ -274,7 +261,7 @@ Napi::Value Iterator::Seek(const Napi::CallbackInfo& info) {
   ByteView target;
   if (!target.Read(env, info[0], "The seek target")) return env.Undefined();
   if (transaction_ != nullptr) FinishRegion(false);
-  pending_ = nullptr;
+  has_pending_ = false;
   if (!walk_->Seek(env, target.data(), target.size())) return env.Undefined();
   if (transaction_ != nullptr) {
     if (range_.Contains(target.data(), target.size())) {
@@ -297,6 +284,7 @@ Napi::Value Iterator::DeleteNext(const Napi::CallbackInfo& info) {
     return env.Undefined();
   }
   uint32_t deleted = 0;
+  walk_->Hint(count, static_cast<size_t>(kMaxBatchBytes));
   Entry entry;
   while (deleted < count && Next(env, &entry)) {
     void* document = environment_->NewKeyDocument(env, db_, entry.key, entry.key_size);

@@ -14,7 +14,6 @@
 namespace sophia_level {
 
 class Environment;
-class Schema;
 class ReadView;
 class Transaction;
 
@@ -54,12 +53,7 @@ class Iterator : public Napi::ObjectWrap<Iterator> {
   bool CheckUsable(Napi::Env env);
 
   // One entry to hand out: pointers valid until the next step.
-  struct Entry {
-    const char* key;
-    size_t key_size;
-    const char* value;
-    size_t value_size;
-  };
+  using Entry = CursorWalk::Entry;
   // The next entry, merged with the transaction's writes if any; false at
   // the end or on an error (then pending).
   bool Next(Napi::Env env, Entry* entry);
@@ -68,7 +62,7 @@ class Iterator : public Napi::ObjectWrap<Iterator> {
   // What a transaction's iterator has read, region by region: a region
   // starts at each positioning and grows with every entry handed out.
   void StartRegion(const char* from, size_t size, bool from_range_start);
-  void ConsumeCommitted(void* document);
+  void ConsumeCommitted(const Entry& committed);
   void RecordEmitted(const char* key, size_t size);
   void FinishRegion(bool reached_end);
   // Positions the transaction's writes at the start or at a seek target.
@@ -78,7 +72,6 @@ class Iterator : public Napi::ObjectWrap<Iterator> {
   Napi::ObjectReference environment_object_;
   ReadView* view_ = nullptr;
   void* db_ = nullptr;
-  const Schema* schema_ = nullptr;
   KeyRange range_;
   std::optional<CursorWalk> walk_;
   std::vector<char> out_;
@@ -89,7 +82,8 @@ class Iterator : public Napi::ObjectWrap<Iterator> {
   std::vector<std::pair<std::string, std::optional<std::string>>> overlay_;
   size_t overlay_position_ = 0;
   // A committed entry fetched from the cursor but not yet handed out.
-  void* pending_ = nullptr;
+  Entry pending_{};
+  bool has_pending_ = false;
   bool region_open_ = false;
   KeyRange region_;
   ReadSet::Hash region_hash_;

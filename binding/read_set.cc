@@ -7,6 +7,14 @@
 
 namespace sophia_level {
 
+namespace {
+
+// A commit re-reads every range its transaction read: in big batches.
+constexpr size_t kVerifyBatchEntries = 1024;
+constexpr size_t kVerifyBatchBytes = 1024 * 1024;
+
+}  // namespace
+
 void ReadSet::Hash::Mix(const unsigned char* data, size_t size) {
   for (size_t i = 0; i < size; i++) {
     value_ ^= data[i];
@@ -63,20 +71,17 @@ bool ReadSet::StillValid(Napi::Env env, Environment* environment) const {
   }
   bool valid = true;
   for (const Region& region : regions_) {
-    CursorWalk walk(environment, region.db, latest, &region.range);
+    CursorWalk walk(environment, region.db, latest, &region.range, true);
     if (!walk.Start(env)) {
       valid = false;
       break;
     }
+    walk.Hint(kVerifyBatchEntries, kVerifyBatchBytes);
     Hash hash;
-    const Schema& schema = environment->SchemaOf(region.db);
-    while (void* entry = walk.Step(env)) {
-      size_t key_size = 0;
-      const char* key = schema.Key(entry, &key_size);
-      hash.Add(key, key_size);
-      int size = 0;
-      const char* value = static_cast<const char*>(sp_getstring(entry, "value", &size));
-      hash.Add(value, static_cast<size_t>(size));
+    CursorWalk::Entry entry;
+    while (walk.Step(env, &entry)) {
+      hash.Add(entry.key, entry.key_size);
+      hash.Add(entry.value, entry.value_size);
     }
     if (env.IsExceptionPending() || hash.value() != region.hash) {
       valid = false;

@@ -1,6 +1,7 @@
 #include "schema.h"
 
 #include <algorithm>
+#include <cstring>
 #include <ctime>
 
 #include "bytes.h"
@@ -54,9 +55,11 @@ bool Schema::Load(const std::vector<Field>& fields, uint32_t expire_seconds, std
   expire_seconds_ = expire_seconds;
   std::vector<std::pair<int, Part>> keyed;
   bool has_value = false;
-  for (const Field& field : fields) {
+  for (size_t index = 0; index < fields.size(); index++) {
+    const Field& field = fields[index];
     Part part;
     part.name = field.name;
+    part.position = index;
     int position = -1;
     bool typed = false;
     bool timestamp = false;
@@ -80,8 +83,10 @@ bool Schema::Load(const std::vector<Field>& fields, uint32_t expire_seconds, std
       keyed.emplace_back(position, part);
     } else if (timestamp && field.name == kTimestampField && part.type == Type::kU32) {
       has_timestamp_ = true;
+      timestamp_position_ = index;
     } else if (field.name == kValueField && part.type == Type::kString) {
       has_value = true;
+      value_position_ = index;
     } else {
       *message = "field '" + field.name + "' (" + field.options + ") is not one sophia-level reads";
       return false;
@@ -99,6 +104,7 @@ bool Schema::Load(const std::vector<Field>& fields, uint32_t expire_seconds, std
     return false;
   }
   bool single = keyed.size() == 1 && keyed[0].second.name == "key" && keyed[0].second.type == Type::kString;
+  key_position_ = keyed[0].second.position;
   if (!single) {
     for (auto& entry : keyed) parts_.push_back(std::move(entry.second));
   }
@@ -331,6 +337,53 @@ const char* Schema::Key(void* document, size_t* size) const {
 bool Schema::Expired(void* document) const {
   if (expire_seconds_ == 0 || !has_timestamp_) return false;
   int64_t written = static_cast<uint32_t>(sp_getint(document, kTimestampField));
+  return static_cast<int64_t>(time(nullptr)) - written >= expire_seconds_;
+}
+
+void Schema::AppendKey(const Record& record, std::string* out) const {
+  if (single()) {
+    out->append(static_cast<const char*>(record.fields[key_position_]), static_cast<size_t>(record.sizes[key_position_]));
+    return;
+  }
+  for (const Part& part : parts_) {
+    const char* data = static_cast<const char*>(record.fields[part.position]);
+    if (part.type == Type::kString) {
+      for (int k = 0; k < record.sizes[part.position]; k++) {
+        out->push_back(data[k]);
+        if (data[k] == '\0') out->push_back('\xff');
+      }
+      out->append(2, '\0');
+      continue;
+    }
+    // Sophia keeps numbers in the machine's byte order, at their width.
+    uint64_t number = 0;
+    if (part.width == 1) {
+      number = static_cast<uint8_t>(data[0]);
+    } else if (part.width == 2) {
+      uint16_t value;
+      memcpy(&value, data, sizeof value);
+      number = value;
+    } else if (part.width == 4) {
+      uint32_t value;
+      memcpy(&value, data, sizeof value);
+      number = value;
+    } else {
+      memcpy(&number, data, sizeof number);
+    }
+    if (part.reverse) number = ~number & MaxOf(part.width);
+    for (size_t k = part.width; k-- > 0;) out->push_back(static_cast<char>((number >> (8 * k)) & 0xff));
+  }
+}
+
+void Schema::Value(const Record& record, const char** data, size_t* size) const {
+  *data = static_cast<const char*>(record.fields[value_position_]);
+  *size = static_cast<size_t>(record.sizes[value_position_]);
+}
+
+bool Schema::Expired(const Record& record) const {
+  if (expire_seconds_ == 0 || !has_timestamp_) return false;
+  uint32_t written;
+  memcpy(&written, record.fields[timestamp_position_], sizeof written);
   return static_cast<int64_t>(time(nullptr)) - written >= expire_seconds_;
 }
 

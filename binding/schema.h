@@ -32,6 +32,15 @@ class Schema {
     bool reverse = false;
     // Bytes in the canonical encoding; 0 for strings.
     size_t width = 0;
+    // The field's position in the database's scheme.
+    size_t position = 0;
+  };
+
+  // A record as a batch read hands it over (sp_getbatch): its fields in
+  // scheme order, pointing into Sophia's memory.
+  struct Record {
+    const void* const* fields;
+    const int* sizes;
   };
 
   // A field as Sophia prints it under db.<name>.scheme.<field>.
@@ -40,9 +49,9 @@ class Schema {
     std::string options;
   };
 
-  // Builds the schema from a database's fields (in declaration order) and
-  // its expire setting; false with *message if a field is not one this
-  // binding reads.
+  // Builds the schema from a database's fields (in declaration order, which
+  // is their order in Sophia's records) and its expire setting; false with
+  // *message if a field is not one this binding reads.
   bool Load(const std::vector<Field>& fields, uint32_t expire_seconds, std::string* message);
 
   // Whether keys are the single string field "key".
@@ -68,6 +77,12 @@ class Schema {
   // see them before.
   bool Expired(void* document) const;
 
+  // The same three for a record of a batch read: AppendKey appends the key
+  // in the byte-string form to *out.
+  void AppendKey(const Record& record, std::string* out) const;
+  void Value(const Record& record, const char** data, size_t* size) const;
+  bool Expired(const Record& record) const;
+
  private:
   // A part's value while decoding: a string's bytes (into storage) or a
   // number in canonical (already complemented) form.
@@ -86,6 +101,9 @@ class Schema {
   bool Apply(void* document, const std::vector<Decoded>& parts, const std::string& storage) const;
 
   std::vector<Part> parts_;
+  size_t key_position_ = 0;
+  size_t value_position_ = 0;
+  size_t timestamp_position_ = 0;
   bool has_timestamp_ = false;
   uint32_t expire_seconds_ = 0;
   mutable std::string key_;
