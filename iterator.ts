@@ -26,6 +26,7 @@ export const KEYS_ONLY = KEYS
 const FETCH_SIZE = 1000
 const MAX_FETCH = 0x7fffffff
 const DEFAULT_HIGH_WATER_MARK_BYTES = 16 * 1024
+const EMPTY_MEMORY = new ArrayBuffer(0)
 
 /** Range and encoding options as abstract-level hands them to a backend. */
 export interface NativeRangeOptions {
@@ -122,6 +123,10 @@ class ChunkReader<T> {
   readonly #highWaterMarkBytes: number
   readonly #signal: AbortSignal | null
   #chunk: Buffer | undefined = undefined
+  // The chunk's memory, for making views into it: reading chunk.buffer per
+  // key and value costs a call into V8's runtime each time.
+  #chunkMemory: ArrayBufferLike = EMPTY_MEMORY
+  #chunkStart = 0
   #offset = 0
   #firstRead = true
 
@@ -189,6 +194,7 @@ class ChunkReader<T> {
 
   close (): void {
     this.#chunk = undefined
+    this.#chunkMemory = EMPTY_MEMORY
     this.#native?.close()
   }
 
@@ -211,7 +217,10 @@ class ChunkReader<T> {
     this.#firstRead = false
     this.#chunk = chunk
     this.#offset = 0
-    return chunk !== undefined
+    if (chunk === undefined) return false
+    this.#chunkMemory = chunk.buffer
+    this.#chunkStart = chunk.byteOffset
+    return true
   }
 
   #field (asBuffer: boolean): unknown {
@@ -222,7 +231,7 @@ class ChunkReader<T> {
     const end = start + size
     this.#offset = end
     // Buffer.from(arrayBuffer, …) makes the same view as subarray(), faster.
-    return asBuffer ? Buffer.from(chunk.buffer, chunk.byteOffset + start, size) : chunk.toString('utf8', start, end)
+    return asBuffer ? Buffer.from(this.#chunkMemory, this.#chunkStart + start, size) : chunk.toString('utf8', start, end)
   }
 }
 
