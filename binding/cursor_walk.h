@@ -20,7 +20,7 @@ class ReadView;
 // before the environment goes.
 class CursorWalk {
  public:
-  // An entry: pointers valid until the next Step, Seek or Release.
+  // An entry: pointers valid until the next Step or Seek.
   struct Entry {
     const char* key;
     size_t key_size;
