@@ -59,3 +59,86 @@ test('all() and nextv() return every entry whatever highWaterMarkBytes says', as
   }
   await db.close()
 })
+
+// The native side reads Sophia in batches sized by each call's count and
+// bytes, each going on from the last key of the one before: reads of every
+// size, both directions, seeks, multi-part keys and a transaction's merged
+// writes must still see every entry once, in order.
+test('batch boundaries: every read size, direction, seek and key kind sees the model', async function (t) {
+  const COUNT = 2500
+  const plain = new SophiaLevel(tempLocation(), { keyEncoding: 'utf8', valueEncoding: 'utf8' })
+  const multi = new SophiaLevel(tempLocation(), { keySchema: [{ name: 'a', type: 'string' }, { name: 'b', type: 'u32' }] })
+  await Promise.all([plain.open(), multi.open()])
+  t.teardown(() => Promise.all([plain.close(), multi.close()]))
+  const plainKeys = []
+  const multiKeys = []
+  for (let i = 0; i < COUNT; i++) {
+    plainKeys.push(`k${String(i * 7919 % 100003).padStart(6, '0')}`)
+    multiKeys.push([`g${i % 13}`, i * 104729 % 65537])
+  }
+  await plain.batch(plainKeys.map((key) => ({ type: 'put', key, value: `v-${key}`.repeat(1 + key.length % 5) })))
+  await multi.batch(multiKeys.map((key) => ({ type: 'put', key, value: `${key[0]}/${key[1]}` })))
+  const plainModel = plainKeys.slice().sort()
+  const multiModel = multiKeys.slice().sort((x, y) => x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : x[1] - y[1]).map((key) => `${key[0]}/${key[1]}`)
+
+  async function read (db, options, size) {
+    const iterator = db.values(options)
+    const seen = []
+    let chunk
+    while ((chunk = await iterator.nextv(size)).length > 0) seen.push(...chunk)
+    await iterator.close()
+    return seen
+  }
+  let wrong = 0
+  let reads = 0
+  for (const size of [1, 7, 64, 333, 1000, 5000]) {
+    for (const highWaterMarkBytes of [1, 200, 16384]) {
+      for (const reverse of [false, true]) {
+        const expectPlain = plainModel.map((key) => `v-${key}`.repeat(1 + key.length % 5))
+        const expectMulti = multiModel.slice()
+        if (reverse) { expectPlain.reverse(); expectMulti.reverse() }
+        const gotPlain = await read(plain, { reverse, highWaterMarkBytes }, size)
+        const gotMulti = await read(multi, { reverse, highWaterMarkBytes }, size)
+        reads += 2
+        if (JSON.stringify(gotPlain) !== JSON.stringify(expectPlain)) wrong++
+        if (JSON.stringify(gotMulti) !== JSON.stringify(expectMulti)) wrong++
+      }
+    }
+  }
+  t.is(wrong, 0, `${reads} full reads (sizes 1 to 5000, 1 to 16384 bytes, both directions) match the model`)
+
+  // Seeks in the middle of a batch, forward and back. (A nextv() bounded by
+  // highWaterMarkBytes may return fewer than asked: take() reads on.)
+  const iterator = plain.keys({ highWaterMarkBytes: 100 })
+  const take = async (count) => {
+    const keys = []
+    let chunk
+    while (keys.length < count && (chunk = await iterator.nextv(count - keys.length)).length > 0) keys.push(...chunk)
+    return keys
+  }
+  const firstTen = await take(10)
+  iterator.seek(plainModel[1200])
+  const afterSeek = await take(50)
+  iterator.seek(plainModel[5])
+  const back = await take(3)
+  await iterator.close()
+  t.same([firstTen, afterSeek, back], [plainModel.slice(0, 10), plainModel.slice(1200, 1250), plainModel.slice(5, 8)],
+    'seeks inside and across batches')
+
+  // A transaction's writes merged into committed entries across batches.
+  const tx = plain.transaction()
+  const own = new Map()
+  for (let i = 0; i < COUNT; i += 37) own.set(plainModel[i], 'own')
+  for (let i = 0; i < 40; i++) own.set(`k${String(i * 2503).padStart(6, '0')}x`, 'new')
+  for (const [key, value] of own) await tx.put(key, value)
+  const merged = new Map(plainModel.map((key) => [key, `v-${key}`.repeat(1 + key.length % 5)]))
+  for (const [key, value] of own) merged.set(key, value)
+  const expectMerged = [...merged.keys()].sort().map((key) => [key, merged.get(key)])
+  const txIterator = tx.iterator({ highWaterMarkBytes: 300 })
+  const seen = []
+  let chunk
+  while ((chunk = await txIterator.nextv(97)).length > 0) seen.push(...chunk)
+  await txIterator.close()
+  t.same(seen, expectMerged, `a transaction's iterator merges ${own.size} own writes into ${COUNT} committed entries`)
+  await tx.commit()
+})
