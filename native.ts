@@ -38,7 +38,11 @@ export interface NativeEnvironment {
   unlock (): void
   put (db: number, key: Bytes, value: Bytes): void
   del (db: number, key: Bytes): void
-  get (db: number, key: Bytes, valueAsBuffer: boolean, snapshot?: NativeSnapshot): string | Buffer | undefined
+  /**
+   * With `into`, a Buffer value that fits is copied into it and its size
+   * returned instead of the value.
+   */
+  get (db: number, key: Bytes, valueAsBuffer: boolean, snapshot?: NativeSnapshot, into?: Buffer): string | Buffer | number | undefined
   /** Answers packed as readPackedValues() reads them. */
   getMany (db: number, keys: Bytes[], snapshot?: NativeSnapshot): Buffer
   has (db: number, key: Bytes, snapshot?: NativeSnapshot): boolean

@@ -77,6 +77,10 @@ const OWN_DATABASE_NAME = 'main'
 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
+// Where the binding copies a value that get() reads as a Buffer, up to the
+// size below which Buffer.allocUnsafe() takes memory from Node's pool.
+const valueScratch = Buffer.allocUnsafeSlow(Buffer.poolSize >>> 1)
+
 function checkLocation (location: unknown): string {
   if (typeof location !== 'string' || location === '') {
     throw new TypeError("The first argument 'location' must be a non-empty string")
@@ -222,7 +226,11 @@ export class SophiaLevel<KDefault = string, VDefault = string>
     const asBuffer = options.valueEncoding !== 'utf8'
     const { environment, index } = this.#native
     if (options.transaction != null) return this.#transactionOf(options).get(index, key, asBuffer)
-    return environment.get(index, key, asBuffer, nativeSnapshot(options))
+    const found = environment.get(index, key, asBuffer, nativeSnapshot(options), asBuffer ? valueScratch : undefined)
+    if (typeof found !== 'number') return found
+    const value = Buffer.allocUnsafe(found)
+    valueScratch.copy(value, 0, 0, found)
+    return value
   }
 
   async _getMany (keys: Bytes[], options: ReadOptions): Promise<Array<string | Buffer | undefined>> {

@@ -80,3 +80,27 @@ test('UTF-8 strings order by their bytes', async function (t) {
   t.same(await db.keys().all(), expected)
   for (const key of keys) t.is(await db.get(key), key, `round trip of ${JSON.stringify(key)}`)
 })
+
+// get() copies a value of up to 4 KiB through one reused buffer into a new
+// Buffer, and makes larger ones in the binding: each value read must be its
+// own, whatever its size and whatever is read after it.
+test('values of every size around the 4 KiB boundary read back exactly, each its own Buffer', async function (t) {
+  const db = openDb(t)
+  await db.open()
+  const sizes = [0, 1, 100, 4095, 4096, 4097, 8192, 100000]
+  const values = sizes.map((size) => crypto.randomBytes(size))
+  await db.batch(sizes.map((size, i) => ({ type: 'put', key: `k${size}`, value: values[i] })))
+  const asyncReads = []
+  const syncReads = []
+  for (const size of sizes) asyncReads.push(await db.get(`k${size}`))
+  for (const size of sizes) syncReads.push(db.getSync(`k${size}`))
+  for (let i = 0; i < sizes.length; i++) {
+    t.ok(Buffer.isBuffer(asyncReads[i]) && asyncReads[i].equals(values[i]), `get: ${sizes[i]} bytes, intact after every later read`)
+    t.ok(Buffer.isBuffer(syncReads[i]) && syncReads[i].equals(values[i]), `getSync: ${sizes[i]} bytes, intact after every later read`)
+  }
+  asyncReads[3].fill(0)
+  t.ok((await db.get('k4095')).equals(values[3]), 'changing a Buffer read changes nothing stored or read later')
+  t.is(await db.get('missing'), undefined, 'a missing key is undefined')
+  t.same(await db.get('k100', { valueEncoding: 'utf8' }), values[2].toString('utf8'), 'utf8 values come as strings')
+  t.ok((await db.get('k100', { valueEncoding: 'view' })) instanceof Uint8Array, 'view values come as Uint8Arrays')
+})
