@@ -133,24 +133,6 @@ static int compare_all (void *env, void *db, void *cursor, const char *what) {
   return mismatches;
 }
 
-static void write_key (void *env, void *db, int i, int generation) {
-  char key[16], value[VALUE_SIZE + 1];
-  key_of(key, i);
-  value_of(value, i, generation);
-  void *o = sp_document(db);
-  sp_setstring(o, "key", key, 0);
-  sp_setstring(o, "value", value, VALUE_SIZE);
-  if (sp_set(db, o) != 0) die(env, "sp_set");
-}
-
-static void delete_key (void *env, void *db, int i) {
-  char key[16];
-  key_of(key, i);
-  void *o = sp_document(db);
-  sp_setstring(o, "key", key, 0);
-  if (sp_delete(db, o) != 0) die(env, "sp_delete");
-}
-
 static void wait_checkpoint (void *env) {
   call(env, "db.main.compaction.checkpoint");
   long long deadline = now_ms() + 30000;
@@ -186,9 +168,9 @@ int main (int argc, char **argv) {
   if (sp_open(env) != 0) die(env, "sp_open");
 
   /* In memory: even keys, some overwritten, some deleted. */
-  for (int i = 0; i < KEYS; i += 2) write_key(env, db, i, 1);
-  for (int i = 0; i < KEYS; i += 14) write_key(env, db, i, 2);
-  for (int i = 0; i < KEYS; i += 10) delete_key(env, db, i);
+  for (int i = 0; i < KEYS; i += 2) put(db, db, i, 1);
+  for (int i = 0; i < KEYS; i += 14) put(db, db, i, 2);
+  for (int i = 0; i < KEYS; i += 10) del(db, db, i);
   void *cursor = sp_cursor(env);
   compare_all(env, db, cursor, "in memory");
   sp_destroy(cursor);
@@ -204,9 +186,9 @@ int main (int argc, char **argv) {
   sp_destroy(cursor);
 
   /* Both: odd keys and more overwrites and deletions in memory. */
-  for (int i = 1; i < KEYS; i += 2) write_key(env, db, i, 3);
-  for (int i = 0; i < KEYS; i += 6) write_key(env, db, i, 4);
-  for (int i = 3; i < KEYS; i += 9) delete_key(env, db, i);
+  for (int i = 1; i < KEYS; i += 2) put(db, db, i, 3);
+  for (int i = 0; i < KEYS; i += 6) put(db, db, i, 4);
+  for (int i = 3; i < KEYS; i += 9) del(db, db, i);
   cursor = sp_cursor(env);
   compare_all(env, db, cursor, "in memory and node files");
 
@@ -214,8 +196,8 @@ int main (int argc, char **argv) {
   records before;
   read_by_get(env, db, cursor, ">=", NULL, NULL);
   before = by_get;
-  for (int i = 0; i < KEYS; i += 3) write_key(env, db, i, 5);
-  for (int i = 5; i < KEYS; i += 11) delete_key(env, db, i);
+  for (int i = 0; i < KEYS; i += 3) put(db, db, i, 5);
+  for (int i = 5; i < KEYS; i += 11) del(db, db, i);
   compare_all(env, db, cursor, "through a read view, after writes");
   read_by_batch(env, db, cursor, ">=", NULL, NULL, 7);
   check(same(&before, &by_batch), "the read view hands over what it did before the writes");

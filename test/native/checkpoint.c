@@ -31,26 +31,6 @@ static void *open_env(const char *path, int threads, const char **dbs, int count
   return env;
 }
 
-/* A function key: without the patch the path does not exist, which ends the
-   run with Sophia's own message. */
-static void put(void *db, void *target, int i, int generation) {
-  char key[16], value[VALUE_SIZE + 1];
-  key_of(key, i);
-  value_of(value, i, generation);
-  void *o = sp_document(db);
-  sp_setstring(o, "key", key, 0);
-  sp_setstring(o, "value", value, VALUE_SIZE);
-  if (sp_set(target, o) != 0) die(NULL, "set");
-}
-
-static void del(void *db, void *target, int i) {
-  char key[16];
-  key_of(key, i);
-  void *o = sp_document(db);
-  sp_setstring(o, "key", key, 0);
-  if (sp_delete(target, o) != 0) die(NULL, "delete");
-}
-
 /* Writes keys [from, to) at generation, ten to a transaction. */
 static void write_range(void *env, void *db, int from, int to, int generation) {
   for (int i = from; i < to; i += 10) {

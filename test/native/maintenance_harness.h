@@ -1,8 +1,8 @@
 /*
  * What the C programs that test our maintenance patches (checkpoint.c,
- * gc_snapshot.c) share: checks, timing, failing on Sophia errors, running
- * Sophia's configuration functions and reading its statistics, and the
- * keys and values they write.
+ * gc_snapshot.c, and batch_read.c for patch 0006) share: checks, timing,
+ * failing on Sophia errors, running Sophia's configuration functions and
+ * reading its statistics, and the keys and values they write.
  */
 #ifndef MAINTENANCE_HARNESS_H
 #define MAINTENANCE_HARNESS_H
@@ -60,6 +60,27 @@ static void value_of(char *value, int i, int generation) {
   int n = snprintf(value, VALUE_SIZE + 1, "%06d/%d/", i, generation);
   for (int j = n; j < VALUE_SIZE; j++) value[j] = (char)('a' + (i + j * generation) % 26);
   value[VALUE_SIZE] = '\0';
+}
+
+/* Writes key #i of db, as written by write number `generation`, through
+ * `target`: the database itself or a transaction. */
+static void put(void *db, void *target, int i, int generation) {
+  char key[16], value[VALUE_SIZE + 1];
+  key_of(key, i);
+  value_of(value, i, generation);
+  void *o = sp_document(db);
+  sp_setstring(o, "key", key, 0);
+  sp_setstring(o, "value", value, VALUE_SIZE);
+  if (sp_set(target, o) != 0) die(NULL, "set");
+}
+
+/* Deletes key #i of db through `target`. */
+static void del(void *db, void *target, int i) {
+  char key[16];
+  key_of(key, i);
+  void *o = sp_document(db);
+  sp_setstring(o, "key", key, 0);
+  if (sp_delete(target, o) != 0) die(NULL, "delete");
 }
 
 #endif
