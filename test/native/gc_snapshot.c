@@ -19,17 +19,9 @@
 #define WAIT_MS 10000
 
 static void write_all(void *env, void *db, int generation) {
-  char key[16], value[VALUE_SIZE + 1];
   for (int i = 0; i < KEYS; i += 10) {
     void *tx = sp_begin(env);
-    for (int j = i; j < i + 10; j++) {
-      key_of(key, j);
-      value_of(value, j, generation);
-      void *o = sp_document(db);
-      sp_setstring(o, "key", key, 0);
-      sp_setstring(o, "value", value, VALUE_SIZE);
-      if (sp_set(tx, o) != 0) die(env, "set");
-    }
+    for (int j = i; j < i + 10; j++) put(db, tx, j, generation);
     if (sp_commit(tx) != 0) die(env, "commit");
   }
 }
