@@ -135,9 +135,7 @@ static int compare_all (void *env, void *db, void *cursor, const char *what) {
 
 static void wait_checkpoint (void *env) {
   call(env, "db.main.compaction.checkpoint");
-  long long deadline = now_ms() + 30000;
-  while (stat_of(env, "main", "scheduler.checkpoint") != 0 && now_ms() < deadline) sleep_ms(10);
-  while (stat_of(env, "main", "index.memory_used") != 0 && now_ms() < deadline) sleep_ms(10);
+  if (wait_flag(env, "main", "checkpoint", 30000, 0) < 0) die(env, "db.main.scheduler.checkpoint");
 }
 
 static double scan_rate (void *env, void *db, int batched) {

@@ -87,27 +87,11 @@ static void log_usage(const char *dir, int *files, long long *bytes) {
 }
 
 /* One scheduler step in this thread; it returns 1 when it did some work. */
-static void run_step(void *env) {
-  if (sp_setint(env, "scheduler.run", 0) == -1) die(env, "scheduler.run");
-}
-
-/* Waits for db.<db>.scheduler.<flag> to read 0, failing the run if Sophia
-   stops working (its workers then stop and the flag would never clear).
-   With run set, drives the scheduler itself (scheduler.threads = 0). */
-static long long wait_flag(void *env, const char *db, const char *flag, int run) {
-  char path[128];
-  snprintf(path, sizeof path, "db.%s.scheduler.%s", db, flag);
-  long long start = now_ms();
-  for (;;) {
-    if (sp_getint(env, path) == 0) return now_ms() - start;
-    char *status = sp_getstring(env, "sophia.status", NULL);
-    int online = status != NULL && strcmp(status, "online") == 0;
-    free(status);
-    if (!online) die(env, "sophia.status is no longer online");
-    if (now_ms() - start > WAIT_MS) die(env, path);
-    if (run) run_step(env);
-    else sleep_ms(5);
-  }
+/* wait_flag() within WAIT_MS, failing the run otherwise. */
+static long long wait_cleared(void *env, const char *db, const char *flag, int run) {
+  long long took = wait_flag(env, db, flag, WAIT_MS, run);
+  if (took < 0) die(env, flag);
+  return took;
 }
 
 static int gen_original(int i) { (void)i; return 1; }
@@ -133,7 +117,7 @@ static void flush_case(const char *root, int threads) {
   check(files_before >= 5 && memory_before > KEYS * VALUE_SIZE, "several log files and the data in memory");
 
   call(env, "db.main.compaction.checkpoint");
-  long long took = wait_flag(env, "main", "checkpoint", 0);
+  long long took = wait_cleared(env, "main", "checkpoint", 0);
   call(env, "log.gc");
   log_usage(dir, &files_after, &bytes_after);
   long long memory_after = stat_of(env, "main", "index.memory_used");
@@ -176,7 +160,7 @@ static void gc_all_case(const char *root) {
     if (sp_commit(tx) != 0) die(env, "commit");
   }
   call(env, "db.main.compaction.checkpoint");
-  wait_flag(env, "main", "checkpoint", 0);
+  wait_cleared(env, "main", "checkpoint", 0);
   long long count = stat_of(env, "main", "index.count");
   long long dups = stat_of(env, "main", "index.count_dup");
   printf("after checkpoint with a snapshot open: count=%lld count_dup=%lld memory_used=%lld\n",
@@ -186,20 +170,20 @@ static void gc_all_case(const char *root) {
   /* Every dup is still needed: gc_all must rewrite the node at most once
      and end, not loop on it while the snapshot stays open. */
   call(env, "db.main.compaction.gc_all");
-  long long took = wait_flag(env, "main", "gc", 0);
+  long long took = wait_cleared(env, "main", "gc", 0);
   count = stat_of(env, "main", "index.count");
   printf("after gc_all with the snapshot open (%lld ms): count=%lld\n", took, count);
   check(count == KEYS + 3 * OVERWRITTEN + DELETED, "gc_all ends and keeps what the snapshot needs");
   sp_destroy(snapshot);
 
   call(env, "db.main.compaction.gc");
-  wait_flag(env, "main", "gc", 0);
+  wait_cleared(env, "main", "gc", 0);
   count = stat_of(env, "main", "index.count");
   printf("after gc (gc_wm=%lld): count=%lld\n", stat_of(env, "main", "compaction.gc_wm"), count);
   check(count == KEYS + 3 * OVERWRITTEN + DELETED, "plain gc keeps to its watermark");
 
   call(env, "db.main.compaction.gc_all");
-  took = wait_flag(env, "main", "gc", 0);
+  took = wait_cleared(env, "main", "gc", 0);
   count = stat_of(env, "main", "index.count");
   dups = stat_of(env, "main", "index.count_dup");
   printf("after gc_all (%lld ms): count=%lld count_dup=%lld\n", took, count, dups);
@@ -236,7 +220,7 @@ static void two_dbs_case(const char *root) {
   /* Asked again while pending: the target moves to include these. */
   write_range(env, db, 1000, 2000, 1);
   call(env, "db.main.compaction.checkpoint");
-  wait_flag(env, "main", "checkpoint", 1);
+  wait_cleared(env, "main", "checkpoint", 1);
   long long memory_main = stat_of(env, "main", "index.memory_used");
   long long memory_other = stat_of(env, "other", "index.memory_used");
   printf("two databases, main checkpointed twice: main memory_used=%lld other memory_used=%lld\n",
@@ -244,7 +228,7 @@ static void two_dbs_case(const char *root) {
   check(memory_main == 0, "main flushed up to the second checkpoint");
   check(memory_other > 0 && stat_of(env, "other", "scheduler.checkpoint") == 0, "other left alone");
   call(env, "db.other.compaction.checkpoint");
-  wait_flag(env, "other", "checkpoint", 1);
+  wait_cleared(env, "other", "checkpoint", 1);
   call(env, "log.gc");
   printf("after other's checkpoint: other memory_used=%lld log.files=%lld\n",
          stat_of(env, "other", "index.memory_used"), (long long)sp_getint(env, "log.files"));
@@ -275,7 +259,7 @@ static void under_load_case(const char *root) {
   sleep_ms(200);
   int before = written;
   call(env, "db.main.compaction.checkpoint");
-  long long took = wait_flag(env, "main", "checkpoint", 0);
+  long long took = wait_cleared(env, "main", "checkpoint", 0);
   int during = written - before;
   writing = 0;
   pthread_join(thread, NULL);

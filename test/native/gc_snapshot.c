@@ -46,23 +46,6 @@ static int wrong_rows(void *db, void *cursor, int generation) {
   return wrong + (i > KEYS ? i - KEYS : KEYS - i);
 }
 
-/* Waits up to ms for db.main.scheduler.<flag> to read 0; returns the time
-   taken, or -1 if it still reads 1. */
-static long long wait_flag(void *env, const char *flag, int ms) {
-  char path[128];
-  snprintf(path, sizeof path, "db.main.scheduler.%s", flag);
-  long long start = now_ms();
-  for (;;) {
-    if (sp_getint(env, path) == 0) return now_ms() - start;
-    char *status = sp_getstring(env, "sophia.status", NULL);
-    int online = status != NULL && strcmp(status, "online") == 0;
-    free(status);
-    if (!online) die(env, "sophia.status is no longer online");
-    if (now_ms() - start > ms) return -1;
-    sleep_ms(5);
-  }
-}
-
 /* One node on disk holding generations 1 and 2 of every key, generation 1
    kept for the cursor returned, which is still open: half the node's
    versions are duplicates (gc_wm is 30), the oldest older than the cursor,
@@ -82,7 +65,7 @@ static void *setup(const char *root, const char *name, int gc_period, void **env
   if (cursor == NULL) die(env, "cursor");
   write_all(env, db, 2);
   call(env, "db.main.compaction.checkpoint");
-  if (wait_flag(env, "checkpoint", WAIT_MS) < 0) die(env, "db.main.scheduler.checkpoint");
+  if (wait_flag(env, "main", "checkpoint", WAIT_MS, 0) < 0) die(env, "db.main.scheduler.checkpoint");
   printf("%s: gc_period=%lld gc_wm=%lld count=%lld count_dup=%lld node_count=%lld metric.nsn=%lld\n",
          name, stat_of(env, "main", "compaction.gc_period"), stat_of(env, "main", "compaction.gc_wm"),
          stat_of(env, "main", "index.count"), stat_of(env, "main", "index.count_dup"),
@@ -108,7 +91,7 @@ static void explicit_case(const char *root) {
   long long nodes = stat_of(env, "main", "index.node_count");
   long long nsn = sp_getint(env, "metric.nsn");
   call(env, "db.main.compaction.gc");
-  long long took = wait_flag(env, "gc", GC_WAIT_MS);
+  long long took = wait_flag(env, "main", "gc", GC_WAIT_MS, 0);
   long long flag = stat_of(env, "main", "scheduler.gc");
   long long grown = (long long)sp_getint(env, "metric.nsn") - nsn;
   printf("gc with a later cursor open: took=%lld scheduler.gc=%lld nsn_growth=%lld count=%lld count_dup=%lld memory_used=%lld\n",
@@ -121,9 +104,9 @@ static void explicit_case(const char *root) {
   check(wrong_rows(db, cursor, 2) == 0, "the cursor reads every second value");
   sp_destroy(cursor);
 
-  if (took < 0 && wait_flag(env, "gc", WAIT_MS) < 0) die(env, "db.main.scheduler.gc after the cursor closed");
+  if (took < 0 && wait_flag(env, "main", "gc", WAIT_MS, 0) < 0) die(env, "db.main.scheduler.gc after the cursor closed");
   call(env, "db.main.compaction.gc");
-  took = wait_flag(env, "gc", WAIT_MS);
+  took = wait_flag(env, "main", "gc", WAIT_MS, 0);
   if (took < 0) die(env, "db.main.scheduler.gc");
   printf("gc with the cursor closed: took=%lld count=%lld count_dup=%lld\n",
          took, stat_of(env, "main", "index.count"), stat_of(env, "main", "index.count_dup"));

@@ -9,6 +9,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "sophia.h"
@@ -60,6 +61,31 @@ static void value_of(char *value, int i, int generation) {
   int n = snprintf(value, VALUE_SIZE + 1, "%06d/%d/", i, generation);
   for (int j = n; j < VALUE_SIZE; j++) value[j] = (char)('a' + (i + j * generation) % 26);
   value[VALUE_SIZE] = '\0';
+}
+
+/* Runs one step of Sophia's scheduler in this thread (scheduler.threads = 0). */
+static void run_step(void *env) {
+  if (sp_setint(env, "scheduler.run", 0) == -1) die(env, "scheduler.run");
+}
+
+/* Waits up to ms for db.<db>.scheduler.<flag> to read 0 and returns the time
+ * taken, or -1 if it still reads 1. Fails the run if Sophia stops working
+ * (its workers then stop and the flag would never clear). With run set,
+ * drives the scheduler itself. */
+static long long wait_flag(void *env, const char *db, const char *flag, int ms, int run) {
+  char path[128];
+  snprintf(path, sizeof path, "db.%s.scheduler.%s", db, flag);
+  long long start = now_ms();
+  for (;;) {
+    if (sp_getint(env, path) == 0) return now_ms() - start;
+    char *status = sp_getstring(env, "sophia.status", NULL);
+    int online = status != NULL && strcmp(status, "online") == 0;
+    free(status);
+    if (!online) die(env, "sophia.status is no longer online");
+    if (now_ms() - start > ms) return -1;
+    if (run) run_step(env);
+    else sleep_ms(5);
+  }
 }
 
 /* Writes key #i of db, as written by write number `generation`, through
