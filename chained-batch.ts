@@ -1,6 +1,6 @@
 import { AbstractChainedBatch } from 'abstract-level'
 import type { Bytes } from './native'
-import { BATCH_DEL, BATCH_PUT } from './native'
+import { BATCH_DEL, BATCH_PUT } from './packed-batch'
 
 export type BatchWriter = (operations: unknown[], options: { sync?: boolean }) => Promise<void>
 

@@ -47,7 +47,8 @@ export interface NativeEnvironment {
   getMany (db: number, keys: Bytes[], snapshot?: NativeSnapshot): Buffer
   has (db: number, key: Bytes, snapshot?: NativeSnapshot): boolean
   hasMany (db: number, keys: Bytes[], snapshot?: NativeSnapshot): boolean[]
-  batch (db: number, operations: unknown[]): void
+  /** `frames` as packBatch() makes them from `operations`. */
+  batch (db: number, operations: unknown[], frames: Buffer): void
   syncLog (): Promise<void>
   iterator (db: number, flags: number, lower: Bytes | undefined, upper: Bytes | undefined, snapshot?: NativeSnapshot, transaction?: NativeTransaction): NativeIterator
   snapshot (): NativeSnapshot
@@ -96,7 +97,3 @@ export function readPackedValues (packed: Buffer, count: number, asBuffer: boole
   }
   return values
 }
-
-// Operation kinds of NativeEnvironment#batch (binding/environment.cc).
-export const BATCH_PUT = 0
-export const BATCH_DEL = 1

@@ -25,7 +25,8 @@ import { kEnvironmentLink, kNativeDatabase } from './internal'
 import type { EnvironmentLink } from './internal'
 import { KEYS_ONLY, SophiaIterator, SophiaKeyIterator, SophiaValueIterator, openNativeIterator } from './iterator'
 import type { NativeDatabase, NativeRangeOptions } from './iterator'
-import { BATCH_DEL, BATCH_PUT, NativeEnvironmentClass, readPackedValues } from './native'
+import { NativeEnvironmentClass, readPackedValues } from './native'
+import { BATCH_DEL, BATCH_PUT, packBatch } from './packed-batch'
 import type { Bytes, NativeEnvironment, NativeSnapshot, NativeTransaction } from './native'
 import { SophiaSnapshot } from './snapshot'
 import { encodePrefixOption } from './prefix'
@@ -518,7 +519,7 @@ export class SophiaLevel<KDefault = string, VDefault = string>
 
   async #writeBatch (operations: unknown[], options: WriteOptions): Promise<void> {
     const { environment, index } = this.#native
-    environment.batch(index, operations)
+    environment.batch(index, operations, packBatch(operations))
     if (options.sync === true) await environment.syncLog()
   }
 }

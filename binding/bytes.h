@@ -22,7 +22,13 @@ class ByteView {
  public:
   // Returns false with a TypeError pending when the value is of another type.
   bool Read(Napi::Env env, napi_value value, const char* what);
+  // Views `size` bytes at `data`, which must outlive the view's use.
+  void Borrow(const char* data, size_t size) {
+    data_ = size == 0 ? "" : data;
+    size_ = size;
+  }
 
+  void Point(const char* data, size_t size) { data_ = size == 0 ? "" : data; size_ = size; }
   const char* data() const { return data_; }
   size_t size() const { return size_; }
 

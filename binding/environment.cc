@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "addon_data.h"
+#include "batch_frames.h"
 #include "catalog.h"
 #include "errors.h"
 #include "packed.h"
@@ -25,11 +26,6 @@ namespace sophia_level {
 namespace {
 
 const napi_type_tag kEnvironmentTag = {0x3f4e5d6c7b8a9f01ULL, 0x1a2b3c4d5e6f7081ULL};
-
-// Operation kinds in the flat array that batch() takes; keep in sync with
-// index.ts.
-constexpr uint32_t kBatchPut = 0;
-constexpr uint32_t kBatchDel = 1;
 
 std::string SizeMessage(const char* what, size_t size, size_t limit) {
   return std::string(what) + " is " + std::to_string(size) + " bytes, more than the limit of " +
@@ -785,44 +781,60 @@ Napi::Value Environment::HasMany(const Napi::CallbackInfo& info) {
   return read ? found.As<Napi::Value>() : env.Undefined();
 }
 
-// batch(db, operations): a flat array of [kind, key, value] triples,
-// applied in one transaction.
+// batch(db, operations, frames): the flat array of [kind, key, value] triples
+// and its frames (batch_frames.h), applied in one transaction.
 Napi::Value Environment::Batch(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckOpen(env)) return env.Undefined();
   void* db = DatabaseAt(env, info[0]);
   if (db == nullptr) return env.Undefined();
-  if (!info[1].IsArray()) {
-    ThrowTypeError(env, "operations must be an array");
+  if (!info[1].IsArray() || !info[2].IsBuffer()) {
+    ThrowTypeError(env, "batch() takes an operations array and a Buffer of frames");
     return env.Undefined();
   }
   Napi::Array operations = info[1].As<Napi::Array>();
-  uint32_t length = operations.Length();
+  Napi::Buffer<char> frames = info[2].As<Napi::Buffer<char>>();
+  BatchFrameReader reader(frames.Data(), frames.Length());
+  uint32_t count = operations.Length() / 3;
   void* transaction = sp_begin(sophia_env_);
   if (transaction == nullptr) {
     ThrowSophiaError(env, "cannot begin a transaction");
     return env.Undefined();
   }
-  for (uint32_t i = 0; i + 2 < length; i += 3) {
-    // A failed Get() (the environment is shutting down) answers an empty
-    // value that must not be used further.
-    Napi::Value kind_value = operations.Get(i);
-    Napi::Value key = operations.Get(i + 1);
-    Napi::Value value = operations.Get(i + 2);
-    if (kind_value.IsEmpty() || key.IsEmpty() || value.IsEmpty()) {
+  for (uint32_t i = 0; i < count; i++) {
+    BatchFrame frame;
+    if (!reader.Next(&frame)) {
       sp_destroy(transaction);
+      ThrowTypeError(env, "batch frames do not match the operations");
       return env.Undefined();
     }
-    uint32_t kind = kind_value.As<Napi::Number>().Uint32Value();
-    bool is_put = kind == kBatchPut;
-    if (!is_put && kind != kBatchDel) ThrowTypeError(env, "unknown batch operation");
-    if (env.IsExceptionPending() || !WriteArguments(env, transaction, db, key, is_put ? static_cast<napi_value>(value) : nullptr)) {
+    if (!BatchField(env, operations, 3 * i + 1, frame.key_inline, frame.key, frame.key_size, &key_, "Key") ||
+        (frame.put && !BatchField(env, operations, 3 * i + 2, frame.value_inline, frame.value, frame.value_size,
+                                  &value_, "Value")) ||
+        !Write(env, transaction, db, key_, frame.put ? &value_ : nullptr)) {
       sp_destroy(transaction);
       return env.Undefined();
     }
   }
+  if (!reader.AtEnd()) {
+    sp_destroy(transaction);
+    ThrowTypeError(env, "batch frames do not match the operations");
+    return env.Undefined();
+  }
   Commit(env, transaction);
   return env.Undefined();
+}
+
+bool Environment::BatchField(Napi::Env env, Napi::Array operations, uint32_t index, bool in_frame,
+                             const char* data, uint32_t size, ByteView* field, const char* what) {
+  if (in_frame) {
+    field->Borrow(data, size);
+    return true;
+  }
+  // A failed Get() (the environment is shutting down) answers an empty value
+  // with an exception pending.
+  Napi::Value value = operations.Get(index);
+  return !value.IsEmpty() && field->Read(env, value, what);
 }
 
 Napi::Value Environment::SyncLog(const Napi::CallbackInfo& info) {

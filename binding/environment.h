@@ -171,6 +171,10 @@ class Environment : public Napi::ObjectWrap<Environment> {
   bool ReadKeys(const Napi::CallbackInfo& info, Answer answer);
   // Sets the value field; false with an error pending.
   bool SetValue(Napi::Env env, void* document, const ByteView& value);
+  // One key or value of a batch: from its frame, or else from the operations
+  // array at `index`. False with an error pending.
+  bool BatchField(Napi::Env env, Napi::Array operations, uint32_t index, bool in_frame, const char* data,
+                  uint32_t size, ByteView* field, const char* what);
   // Reads the key and value arguments of a write and applies it.
   bool WriteArguments(Napi::Env env, void* target, void* db, napi_value key, napi_value value);
 

@@ -6,6 +6,7 @@
 
 const test = require('tape')
 const { NativeEnvironmentClass } = require('../dist/native')
+const { packBatch } = require('../dist/packed-batch')
 const { SophiaLevel } = require('..')
 const { tempLocation } = require('./common')
 
@@ -26,7 +27,7 @@ test('native nextv: bounded by count and bytes, unbounded with Infinity', async 
   const [db] = await env.open(tempLocation(), true, false, 1, ['main'], [])
   const operations = []
   for (let i = 0; i < 3000; i++) operations.push(0, String(i).padStart(5, '0'), 'value')
-  env.batch(db, operations)
+  env.batch(db, operations, packBatch(operations))
 
   const all = env.iterator(db, KEYS | VALUES, undefined, undefined)
   t.is(entriesIn(all.nextv(5000, Infinity)), 3000, 'Infinity: every entry in one call')
