@@ -156,14 +156,16 @@ function rangeReader (reverse) {
  * removed right after; 'loaded' is the database filled by 'put random', used
  * by every read (it stays open meanwhile). `native` names the matching
  * result of bench/native/baseline.c, which runs them in the same order.
+ * `noStorage` marks the point workloads also timed on the backend that
+ * stores nothing (no-storage.js).
  */
 const WORKLOADS = [
-  { id: 'putSeq', label: 'put, sequential keys', unit: 'puts/s', db: 'seq', native: 'putSeq', run: putSequential },
-  { id: 'putRandom', label: 'put, random keys', unit: 'puts/s', db: 'loaded', native: 'putRandom', run: putRandom },
-  { id: 'getRandom', label: 'get, random keys', unit: 'gets/s', db: 'loaded', native: 'getRandom', run: getRandom },
-  { id: 'batchSeq', label: `batch of ${BATCH_SIZE} puts, sequential keys`, unit: 'puts/s', db: 'batchSeq', native: 'batchSeq', run: batchWriter(false) },
-  { id: 'batchRandom', label: `batch of ${BATCH_SIZE} puts, random keys`, unit: 'puts/s', db: 'batchRandom', native: 'batchRandom', run: batchWriter(true) },
-  { id: 'getMany', label: `getMany of ${GET_MANY_SIZE} random keys`, unit: 'keys/s', db: 'loaded', native: 'getMany', run: getMany },
+  { id: 'putSeq', label: 'put, sequential keys', unit: 'puts/s', db: 'seq', native: 'putSeq', noStorage: true, run: putSequential },
+  { id: 'putRandom', label: 'put, random keys', unit: 'puts/s', db: 'loaded', native: 'putRandom', noStorage: true, run: putRandom },
+  { id: 'getRandom', label: 'get, random keys', unit: 'gets/s', db: 'loaded', native: 'getRandom', noStorage: true, run: getRandom },
+  { id: 'batchSeq', label: `batch of ${BATCH_SIZE} puts, sequential keys`, unit: 'puts/s', db: 'batchSeq', native: 'batchSeq', noStorage: true, run: batchWriter(false) },
+  { id: 'batchRandom', label: `batch of ${BATCH_SIZE} puts, random keys`, unit: 'puts/s', db: 'batchRandom', native: 'batchRandom', noStorage: true, run: batchWriter(true) },
+  { id: 'getMany', label: `getMany of ${GET_MANY_SIZE} random keys`, unit: 'keys/s', db: 'loaded', native: 'getMany', noStorage: true, run: getMany },
   { id: 'scanNextv', label: `full scan, nextv(${NEXTV_SIZE})`, unit: 'entries/s', db: 'loaded', native: 'scan', run: scanNextv },
   { id: 'scanForAwait', label: 'full scan, for await', unit: 'entries/s', db: 'loaded', native: 'scan', run: scanForAwait },
   { id: 'range', label: `range of ${RANGE_SIZE}, forward`, unit: 'ranges/s', db: 'loaded', native: 'range', run: rangeReader(false) },
@@ -184,16 +186,17 @@ function round (x, digits) {
 }
 
 /**
- * Runs every workload, in order, on `backend`, with databases under `root`.
- * `monitor` (optional) is told which workload runs. Returns { [id]: result }.
+ * Runs the workloads (by default every one), in order, on `backend`, with
+ * databases under `root`. `monitor` (optional) is told which workload runs.
+ * Returns { [id]: result }.
  */
-async function runSuite ({ backend, dataset, root, monitor = null, log = () => {} }) {
+async function runSuite ({ backend, dataset, root, workloads = WORKLOADS, monitor = null, log = () => {} }) {
   const dirOf = (suffix) => backend.persistent ? path.join(root, `${backend.name}-${suffix}`) : null
   const enter = (name) => { if (monitor !== null) monitor.enter(name) }
   const results = {}
   const open = {}
 
-  for (const workload of WORKLOADS) {
+  for (const workload of workloads) {
     enter('open/close')
     if (open[workload.db] === undefined) {
       const dir = dirOf(workload.db)
@@ -220,6 +223,7 @@ function formatRate (rate) {
 
 module.exports = {
   WORKLOADS,
+  GET_MANY_SIZE,
   SCAN_PASSES,
   YIELD_MASK,
   NEXTV_SIZE,
