@@ -819,7 +819,6 @@ Napi::Value Environment::Batch(const Napi::CallbackInfo& info) {
     ThrowSophiaError(env, "cannot begin a transaction");
     return env.Undefined();
   }
-  pending_writes_.clear();
   bool ok = true;
   for (uint32_t i = 0; ok && i < count; i++) {
     BatchFrame frame;
@@ -846,28 +845,37 @@ Napi::Value Environment::Batch(const Napi::CallbackInfo& info) {
     ThrowTypeError(env, "batch frames do not match the operations");
     ok = false;
   }
-  size_t applied = 0;
-  if (ok) {
-    auto by_key = [](const PendingWrite& a, const PendingWrite& b) {
-      return CompareBytes(a.key, a.key_size, b.key, b.key_size) < 0;
-    };
-    if (!std::is_sorted(pending_writes_.begin(), pending_writes_.end(), by_key)) {
-      std::stable_sort(pending_writes_.begin(), pending_writes_.end(), by_key);
-    }
-    while (ok && applied < pending_writes_.size()) {
-      const PendingWrite& write = pending_writes_[applied++];
-      ok = ApplyWrite(env, transaction, write.document, write.put);
-    }
-  }
-  for (size_t i = applied; i < pending_writes_.size(); i++) sp_destroy(pending_writes_[i].document);
-  pending_writes_.clear();
-  pinned_fields_.clear();
+  if (ok) ok = ApplyInKeyOrder(env, transaction);
+  DiscardPendingWrites();
   if (!ok) {
     sp_destroy(transaction);
     return env.Undefined();
   }
   Commit(env, transaction);
   return env.Undefined();
+}
+
+bool Environment::ApplyInKeyOrder(Napi::Env env, void* transaction) {
+  auto by_key = [](const PendingWrite& a, const PendingWrite& b) {
+    return CompareBytes(a.key, a.key_size, b.key, b.key_size) < 0;
+  };
+  if (!std::is_sorted(pending_writes_.begin(), pending_writes_.end(), by_key)) {
+    std::stable_sort(pending_writes_.begin(), pending_writes_.end(), by_key);
+  }
+  size_t applied = 0;
+  bool ok = true;
+  while (ok && applied < pending_writes_.size()) {
+    const PendingWrite& write = pending_writes_[applied++];
+    ok = ApplyWrite(env, transaction, write.document, write.put);
+  }
+  pending_writes_.erase(pending_writes_.begin(), pending_writes_.begin() + applied);
+  return ok;
+}
+
+void Environment::DiscardPendingWrites() {
+  for (const PendingWrite& write : pending_writes_) sp_destroy(write.document);
+  pending_writes_.clear();
+  pinned_fields_.clear();
 }
 
 bool Environment::BatchField(Napi::Env env, Napi::Array operations, uint32_t index, bool in_frame,

@@ -176,6 +176,11 @@ class Environment : public Napi::ObjectWrap<Environment> {
   bool ReadKeys(const Napi::CallbackInfo& info, Answer answer);
   // Sets the value field; false with an error pending.
   bool SetValue(Napi::Env env, void* document, const ByteView& value);
+  // Applies pending_writes_ in key order, stably (the last write to a key
+  // wins), forgetting those applied; false with an error pending.
+  bool ApplyInKeyOrder(Napi::Env env, void* transaction);
+  // Destroys the documents of the pending writes left, and forgets them.
+  void DiscardPendingWrites();
   // One key or value of a batch: from its frame, or else from the operations
   // array at `index`. False with an error pending.
   bool BatchField(Napi::Env env, Napi::Array operations, uint32_t index, bool in_frame, const char* data,
