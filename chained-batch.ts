@@ -1,15 +1,15 @@
 import { AbstractChainedBatch } from 'abstract-level'
 import type { Bytes } from './native'
-import { BATCH_DEL, BATCH_PUT } from './packed-batch'
+import { BatchPacker } from './packed-batch'
 
-export type BatchWriter = (operations: unknown[], options: { sync?: boolean }) => Promise<void>
+export type BatchWriter = (packer: BatchPacker, options: { sync?: boolean }) => Promise<void>
 
 /**
- * Collects operations in the flat form the native batch takes, and commits
- * them in one Sophia transaction on write().
+ * Packs operations as they are added, as the native batch takes them, and
+ * commits them in one Sophia transaction on write().
  */
 export class SophiaChainedBatch<TDatabase, K, V> extends AbstractChainedBatch<TDatabase, K, V> {
-  #operations: unknown[] = []
+  readonly #packer = new BatchPacker()
   readonly #write: BatchWriter
 
   constructor (db: TDatabase, write: BatchWriter) {
@@ -18,22 +18,22 @@ export class SophiaChainedBatch<TDatabase, K, V> extends AbstractChainedBatch<TD
   }
 
   _put (key: Bytes, value: Bytes): void {
-    this.#operations.push(BATCH_PUT, key, value)
+    this.#packer.put(key, value)
   }
 
   _del (key: Bytes): void {
-    this.#operations.push(BATCH_DEL, key, undefined)
+    this.#packer.del(key)
   }
 
   _clear (): void {
-    this.#operations = []
+    this.#packer.clear()
   }
 
   async _write (options: { sync?: boolean }): Promise<void> {
-    await this.#write(this.#operations, options)
+    await this.#write(this.#packer, options)
   }
 
   async _close (): Promise<void> {
-    this.#operations = []
+    this.#packer.clear()
   }
 }

@@ -47,8 +47,8 @@ export interface NativeEnvironment {
   getMany (db: number, keys: Bytes[], snapshot?: NativeSnapshot): Buffer
   has (db: number, key: Bytes, snapshot?: NativeSnapshot): boolean
   hasMany (db: number, keys: Bytes[], snapshot?: NativeSnapshot): boolean[]
-  /** `frames` as packBatch() makes them from `operations`. */
-  batch (db: number, operations: unknown[], frames: Buffer): void
+  /** The frames and fields of a BatchPacker. */
+  batch (db: number, frames: Buffer, fields: unknown[]): void
   syncLog (): Promise<void>
   iterator (db: number, flags: number, lower: Bytes | undefined, upper: Bytes | undefined, snapshot?: NativeSnapshot, transaction?: NativeTransaction): NativeIterator
   snapshot (): NativeSnapshot

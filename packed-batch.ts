@@ -1,15 +1,11 @@
-// Batches are collected as flat [kind, key, value] arrays of encoded keys and
-// values. Reading every key and value of such an array from native code costs
-// several N-API calls per operation, which in batches of small entries took
-// as long as the rest of the binding's work together. So the small keys and
-// values are also copied here, in one pass, into one Buffer of frames that
-// the binding reads directly (binding/batch_frames.h); larger fields, and
-// anything that is not a string or a Uint8Array (which the binding then
-// refuses with a TypeError), are left for the binding to read from the array.
-
-/** Operation kinds in the flat arrays batches are collected in. */
-export const BATCH_PUT = 0
-export const BATCH_DEL = 1
+// A batch crosses into the binding as one Buffer of frames, one frame per
+// operation (binding/batch_frames.h), and an array of the fields left out of
+// the frames. Reading every key and value of an array of operations from
+// native code costs several N-API calls per field, which in batches of small
+// entries took as long as the rest of the binding's work together; so small
+// keys and values are copied into the frames as the operations are added.
+// Larger fields, and anything that is not a string or a Uint8Array (which the
+// binding then refuses with a TypeError), go in the array.
 
 // A frame: flags, the key's size, the value's size, then the fields copied.
 const FRAME_PUT = 1 << 0
@@ -22,67 +18,123 @@ const INLINE_FIELD_LIMIT = 64 * 1024
 const FRAMES_LIMIT = 16 * 1024 * 1024
 // A string of n UTF-16 code units takes at most 3n bytes in UTF-8.
 const UTF8_BYTES_PER_UNIT = 3
-// The frames Buffer is reused by the next batch up to this size: the binding
-// reads it synchronously, within the call.
-const KEPT_SCRATCH_SIZE = 1024 * 1024
+const MIN_FRAMES_SIZE = 4096
+// clear() lets go of a larger buffer.
+const KEPT_FRAMES_SIZE = 1024 * 1024
+const NO_FRAMES = Buffer.alloc(0)
 
-let scratch = Buffer.allocUnsafeSlow(64 * 1024)
+/** Packs a batch's operations, in order, for the native batch(). */
+export class BatchPacker {
+  #frames: Buffer = NO_FRAMES
+  #offset = 0
+  #fields: unknown[] = []
 
-/**
- * Packs the frames of `operations` ([kind, key, value] triples) into a
- * Buffer that is valid until the next call.
- */
-export function packBatch (operations: unknown[]): Buffer {
-  let frames = scratch
-  let offset = 0
-
-  // Makes room for `size` more bytes at `offset`.
-  const reserve = (size: number): void => {
-    if (offset + size <= frames.length) return
-    const grown = Buffer.allocUnsafeSlow(Math.max(offset + size, frames.length * 2))
-    frames.copy(grown, 0, 0, offset)
-    frames = grown
+  put (key: unknown, value: unknown): void {
+    const header = this.#startFrame()
+    const keySize = this.#copy(key)
+    const valueSize = this.#copy(value)
+    this.#endFrame(header, FRAME_PUT, keySize, valueSize)
   }
 
-  // Copies `field` at `offset` if it is to be copied; answers its size in
-  // bytes, or -1 if it is left in the array.
-  const copyField = (field: unknown): number => {
-    let size: number
+  del (key: unknown): void {
+    const header = this.#startFrame()
+    this.#endFrame(header, 0, this.#copy(key), -1)
+  }
+
+  /** The frames so far: a view that the next put(), del() or clear() may overwrite. */
+  frames (): Buffer {
+    return this.#frames.subarray(0, this.#offset)
+  }
+
+  /** The fields left out of the frames, in the order of their operations. */
+  fields (): unknown[] {
+    return this.#fields
+  }
+
+  clear (): void {
+    this.#offset = 0
+    this.#fields = []
+    if (this.#frames.length > KEPT_FRAMES_SIZE) this.#frames = NO_FRAMES
+  }
+
+  #startFrame (): number {
+    this.#reserve(FRAME_HEADER_SIZE)
+    const header = this.#offset
+    this.#offset += FRAME_HEADER_SIZE
+    return header
+  }
+
+  // Sizes of -1: the field is in the array (or, for a value, absent).
+  #endFrame (header: number, flags: number, keySize: number, valueSize: number): void {
+    const frames = this.#frames
+    if (keySize >= 0) flags |= FRAME_KEY_INLINE
+    if (valueSize >= 0) flags |= FRAME_VALUE_INLINE
+    frames[header] = flags
+    writeSize(frames, header + 1, keySize)
+    writeSize(frames, header + 5, valueSize)
+  }
+
+  // Copies the field into the frames if it is to be copied, answering its
+  // size in bytes; otherwise adds it to the array and answers -1.
+  #copy (field: unknown): number {
+    let size = -1
     if (typeof field === 'string') {
       const worst = field.length * UTF8_BYTES_PER_UNIT
-      if (worst > INLINE_FIELD_LIMIT || offset + worst > FRAMES_LIMIT) return -1
-      reserve(worst)
-      size = frames.write(field, offset, 'utf8')
+      if (this.#fits(worst)) size = this.#frames.write(field, this.#offset, 'utf8')
     } else if (field instanceof Uint8Array) {
-      size = field.length
-      if (size > INLINE_FIELD_LIMIT || offset + size > FRAMES_LIMIT) return -1
-      reserve(size)
-      frames.set(field, offset)
-    } else {
+      if (this.#fits(field.length)) {
+        this.#frames.set(field, this.#offset)
+        size = field.length
+      }
+    }
+    if (size < 0) {
+      this.#fields.push(field)
       return -1
     }
-    offset += size
+    this.#offset += size
     return size
   }
 
-  for (let j = 0; j < operations.length; j += 3) {
-    reserve(FRAME_HEADER_SIZE)
-    const header = offset
-    offset += FRAME_HEADER_SIZE
-    let flags = 0
-    const keySize = copyField(operations[j + 1])
-    if (keySize >= 0) flags |= FRAME_KEY_INLINE
-    let valueSize = -1
-    if (operations[j] === BATCH_PUT) {
-      flags |= FRAME_PUT
-      valueSize = copyField(operations[j + 2])
-      if (valueSize >= 0) flags |= FRAME_VALUE_INLINE
-    }
-    frames[header] = flags
-    frames.writeUInt32LE(Math.max(keySize, 0), header + 1)
-    frames.writeUInt32LE(Math.max(valueSize, 0), header + 5)
+  // Whether a field of up to `size` bytes goes in the frames; if so, makes
+  // room for it.
+  #fits (size: number): boolean {
+    if (size > INLINE_FIELD_LIMIT || this.#offset + size > FRAMES_LIMIT) return false
+    this.#reserve(size)
+    return true
   }
 
-  if (frames !== scratch && frames.length <= KEPT_SCRATCH_SIZE) scratch = frames
-  return frames.subarray(0, offset)
+  #reserve (size: number): void {
+    const needed = this.#offset + size
+    if (needed <= this.#frames.length) return
+    const grown = Buffer.allocUnsafeSlow(Math.max(needed, this.#frames.length * 2, MIN_FRAMES_SIZE))
+    this.#frames.copy(grown, 0, 0, this.#offset)
+    this.#frames = grown
+  }
+}
+
+function writeSize (frames: Buffer, at: number, size: number): void {
+  const bytes = size < 0 ? 0 : size
+  frames[at] = bytes
+  frames[at + 1] = bytes >>> 8
+  frames[at + 2] = bytes >>> 16
+  frames[at + 3] = bytes >>> 24
+}
+
+let idlePacker: BatchPacker | null = new BatchPacker()
+
+/**
+ * Runs `pack` with a cleared packer; the packer is reused once `pack` has
+ * returned, so whatever reads its frames must do so synchronously within.
+ * An encoding's user code that writes a batch while another is being packed
+ * gets a packer of its own.
+ */
+export function withPacker<T> (pack: (packer: BatchPacker) => T): T {
+  const packer = idlePacker ?? new BatchPacker()
+  idlePacker = null
+  try {
+    return pack(packer)
+  } finally {
+    packer.clear()
+    idlePacker = packer
+  }
 }

@@ -26,7 +26,8 @@ import type { EnvironmentLink } from './internal'
 import { KEYS_ONLY, SophiaIterator, SophiaKeyIterator, SophiaValueIterator, openNativeIterator } from './iterator'
 import type { NativeDatabase, NativeRangeOptions } from './iterator'
 import { NativeEnvironmentClass, readPackedValues } from './native'
-import { BATCH_DEL, BATCH_PUT, packBatch } from './packed-batch'
+import { withPacker } from './packed-batch'
+import type { BatchPacker } from './packed-batch'
 import type { Bytes, NativeEnvironment, NativeSnapshot, NativeTransaction } from './native'
 import { SophiaSnapshot } from './snapshot'
 import { encodePrefixOption } from './prefix'
@@ -284,8 +285,8 @@ export class SophiaLevel<KDefault = string, VDefault = string>
   override batch (): AbstractChainedBatch<typeof this, KDefault, VDefault>
   override batch (...args: unknown[]): unknown {
     if (args.length > 0 && this.status === 'open' && this.#hasNoPrewriteHook() && this.listenerCount('write') === 0) {
-      const flat = this.#flattenPlainBatch(args[0], args[1])
-      if (flat !== null) return this.#writeBatch(flat, (args[1] ?? {}) as WriteOptions)
+      const written = this.#writePlainBatch(args[0], args[1])
+      if (written !== null) return written
     }
     // @ts-expect-error The overloads above accept exactly these arguments.
     return super.batch(...args)
@@ -296,9 +297,9 @@ export class SophiaLevel<KDefault = string, VDefault = string>
     return (this.hooks.prewrite as unknown as { noop: boolean }).noop
   }
 
-  // The native form of a batch of plain operations in the database's own
-  // encodings, or null if it needs abstract-level's full treatment.
-  #flattenPlainBatch (operations: unknown, options: unknown): unknown[] | null {
+  // Writes a batch of plain operations in the database's own encodings, or
+  // answers null if it needs abstract-level's full treatment.
+  #writePlainBatch (operations: unknown, options: unknown): Promise<void> | null {
     if (!Array.isArray(operations) || operations.length === 0) return null
     if (options != null) {
       if (typeof options !== 'object') return null
@@ -307,45 +308,42 @@ export class SophiaLevel<KDefault = string, VDefault = string>
     }
     const keyEncoding = this.keyEncoding()
     const valueEncoding = this.valueEncoding()
-    const flat = new Array<unknown>(operations.length * 3)
-    try {
-      for (let i = 0, j = 0; i < operations.length; i++, j += 3) {
-        const operation = operations[i]
-        if (typeof operation !== 'object' || operation === null || operation.sublevel != null ||
-            operation.keyEncoding !== undefined || operation.valueEncoding !== undefined || operation.key == null) {
-          return null
+    return withPacker((packer) => {
+      try {
+        for (const operation of operations) {
+          if (typeof operation !== 'object' || operation === null || operation.sublevel != null ||
+              operation.keyEncoding !== undefined || operation.valueEncoding !== undefined || operation.key == null) {
+            return null
+          }
+          if (operation.type === 'put') {
+            if (operation.value == null) return null
+            packer.put(keyEncoding.encode(operation.key), valueEncoding.encode(operation.value))
+          } else if (operation.type === 'del') {
+            packer.del(keyEncoding.encode(operation.key))
+          } else {
+            return null
+          }
         }
-        if (operation.type === 'put') {
-          if (operation.value == null) return null
-          flat[j] = BATCH_PUT
-          flat[j + 2] = valueEncoding.encode(operation.value)
-        } else if (operation.type === 'del') {
-          flat[j] = BATCH_DEL
-        } else {
-          return null
-        }
-        flat[j + 1] = keyEncoding.encode(operation.key)
+      } catch {
+        // Let abstract-level report the encoding error in its own words.
+        return null
       }
-    } catch {
-      // Let abstract-level report the encoding error in its own words.
-      return null
-    }
-    return flat
+      return this.#writeBatch(packer, (options ?? {}) as WriteOptions)
+    })
   }
 
   async _batch (operations: BatchOperation[], options: WriteOptions): Promise<void> {
-    const flat = new Array<unknown>(operations.length * 3)
-    for (let i = 0, j = 0; i < operations.length; i++, j += 3) {
-      const operation = operations[i]
-      flat[j] = operation.type === 'put' ? BATCH_PUT : BATCH_DEL
-      flat[j + 1] = operation.key
-      flat[j + 2] = operation.value
-    }
-    await this.#writeBatch(flat, options)
+    await withPacker((packer) => {
+      for (const operation of operations) {
+        if (operation.type === 'put') packer.put(operation.key, operation.value)
+        else packer.del(operation.key)
+      }
+      return this.#writeBatch(packer, options)
+    })
   }
 
   _chainedBatch (): SophiaChainedBatch<typeof this, KDefault, VDefault> {
-    return new SophiaChainedBatch(this, (operations, options) => this.#writeBatch(operations, options))
+    return new SophiaChainedBatch(this, (packer, options) => this.#writeBatch(packer, options))
   }
 
   // The range methods encode the `prefix` option (see prefix.ts) and leave
@@ -517,9 +515,11 @@ export class SophiaLevel<KDefault = string, VDefault = string>
     }
   }
 
-  async #writeBatch (operations: unknown[], options: WriteOptions): Promise<void> {
+  // Writes what `packer` holds. The native call reads the packer before the
+  // first await, as withPacker() and chained batches require.
+  async #writeBatch (packer: BatchPacker, options: WriteOptions): Promise<void> {
     const { environment, index } = this.#native
-    environment.batch(index, operations, packBatch(operations))
+    environment.batch(index, packer.frames(), packer.fields())
     if (options.sync === true) await environment.syncLog()
   }
 }

@@ -5,14 +5,13 @@
 
 namespace sophia_level {
 
-// A batch crosses into the binding as its operations array ([kind, key,
-// value] triples) and one Buffer of frames, one frame per operation, written
-// by packed-batch.ts. Small keys and values are copied into their frame, so
-// that most operations cost no call back into JS; a field left out of its
-// frame (a large one, or one of a type the packer does not copy) is read from
-// the operations array instead. A frame is a flags byte, the key's size and
-// the value's size (u32le each, meaningful only for a field in the frame),
-// then the bytes of the fields in the frame, key first.
+// A batch crosses into the binding as one Buffer of frames, one per
+// operation, and an array of the fields left out of the frames, in order
+// (packed-batch.ts writes both). Small keys and values are copied into their
+// frame, so that most operations cost no call back into JS. A frame is a
+// flags byte, the key's size and the value's size (u32le each, meaningful
+// only for a field in the frame), then the bytes of the fields in the frame,
+// key first.
 constexpr uint8_t kFramePut = 1 << 0;
 constexpr uint8_t kFrameKeyInline = 1 << 1;
 constexpr uint8_t kFrameValueInline = 1 << 2;

@@ -789,8 +789,8 @@ Napi::Value Environment::HasMany(const Napi::CallbackInfo& info) {
   return read ? found.As<Napi::Value>() : env.Undefined();
 }
 
-// batch(db, operations, frames): the flat array of [kind, key, value] triples
-// and its frames (batch_frames.h), applied in one transaction.
+// batch(db, frames, fields): a batch's frames and the fields left out of them
+// (batch_frames.h), applied in one transaction.
 //
 // With plain keys the writes go to Sophia in key order (a stable sort, so
 // that the last write to a key still wins): each write descends Sophia's
@@ -805,14 +805,14 @@ Napi::Value Environment::Batch(const Napi::CallbackInfo& info) {
   if (!CheckOpen(env)) return env.Undefined();
   void* db = DatabaseAt(env, info[0]);
   if (db == nullptr) return env.Undefined();
-  if (!info[1].IsArray() || !info[2].IsBuffer()) {
-    ThrowTypeError(env, "batch() takes an operations array and a Buffer of frames");
+  if (!info[1].IsBuffer() || !info[2].IsArray()) {
+    ThrowTypeError(env, "batch() takes a Buffer of frames and an array of fields");
     return env.Undefined();
   }
-  Napi::Array operations = info[1].As<Napi::Array>();
-  Napi::Buffer<char> frames = info[2].As<Napi::Buffer<char>>();
+  Napi::Buffer<char> frames = info[1].As<Napi::Buffer<char>>();
+  Napi::Array fields = info[2].As<Napi::Array>();
   BatchFrameReader reader(frames.Data(), frames.Length());
-  uint32_t count = operations.Length() / 3;
+  uint32_t next_field = 0;
   bool in_key_order = SchemaOf(db).single();
   void* transaction = sp_begin(sophia_env_);
   if (transaction == nullptr) {
@@ -820,16 +820,16 @@ Napi::Value Environment::Batch(const Napi::CallbackInfo& info) {
     return env.Undefined();
   }
   bool ok = true;
-  for (uint32_t i = 0; ok && i < count; i++) {
+  while (ok && !reader.AtEnd()) {
     BatchFrame frame;
     if (!reader.Next(&frame)) {
-      ThrowTypeError(env, "batch frames do not match the operations");
+      ThrowTypeError(env, "batch frames are malformed");
       ok = false;
       break;
     }
     void* document = nullptr;
-    ok = BatchField(env, operations, 3 * i + 1, frame.key_inline, frame.key, frame.key_size, &key_, "Key") &&
-         (!frame.put || BatchField(env, operations, 3 * i + 2, frame.value_inline, frame.value, frame.value_size,
+    ok = BatchField(env, fields, &next_field, frame.key_inline, frame.key, frame.key_size, &key_, "Key") &&
+         (!frame.put || BatchField(env, fields, &next_field, frame.value_inline, frame.value, frame.value_size,
                                    &value_, "Value")) &&
          (document = NewWriteDocument(env, db, key_, frame.put ? &value_ : nullptr)) != nullptr;
     if (!ok) break;
@@ -841,8 +841,8 @@ Napi::Value Environment::Batch(const Napi::CallbackInfo& info) {
     if (frame.put) value_.PinIn(&pinned_fields_);
     pending_writes_.push_back({document, key_.data(), key_.size(), frame.put});
   }
-  if (ok && !reader.AtEnd()) {
-    ThrowTypeError(env, "batch frames do not match the operations");
+  if (ok && next_field != fields.Length()) {
+    ThrowTypeError(env, "batch frames do not match their fields");
     ok = false;
   }
   if (ok) ok = ApplyInKeyOrder(env, transaction);
@@ -878,15 +878,19 @@ void Environment::DiscardPendingWrites() {
   pinned_fields_.clear();
 }
 
-bool Environment::BatchField(Napi::Env env, Napi::Array operations, uint32_t index, bool in_frame,
+bool Environment::BatchField(Napi::Env env, Napi::Array fields, uint32_t* next_field, bool in_frame,
                              const char* data, uint32_t size, ByteView* field, const char* what) {
   if (in_frame) {
     field->Borrow(data, size);
     return true;
   }
+  if (*next_field >= fields.Length()) {
+    ThrowTypeError(env, "batch frames do not match their fields");
+    return false;
+  }
   // A failed Get() (the environment is shutting down) answers an empty value
   // with an exception pending.
-  Napi::Value value = operations.Get(index);
+  Napi::Value value = fields.Get((*next_field)++);
   return !value.IsEmpty() && field->Read(env, value, what);
 }
 

@@ -181,9 +181,9 @@ class Environment : public Napi::ObjectWrap<Environment> {
   bool ApplyInKeyOrder(Napi::Env env, void* transaction);
   // Destroys the documents of the pending writes left, and forgets them.
   void DiscardPendingWrites();
-  // One key or value of a batch: from its frame, or else from the operations
-  // array at `index`. False with an error pending.
-  bool BatchField(Napi::Env env, Napi::Array operations, uint32_t index, bool in_frame, const char* data,
+  // One key or value of a batch: from its frame, or else the next of the
+  // fields left out of the frames. False with an error pending.
+  bool BatchField(Napi::Env env, Napi::Array fields, uint32_t* next_field, bool in_frame, const char* data,
                   uint32_t size, ByteView* field, const char* what);
   // Reads the key and value arguments of a write and applies it.
   bool WriteArguments(Napi::Env env, void* target, void* db, napi_value key, napi_value value);

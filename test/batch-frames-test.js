@@ -1,13 +1,13 @@
 'use strict'
 
-// Batches cross into the binding as their operations array plus a Buffer of
-// frames holding the small keys and values (packed-batch.ts); large fields,
-// and fields past the frames' size limit, are read from the array. Both kinds
-// in one batch, at and around every limit, must store exactly what was given.
+// Batches cross into the binding as a Buffer of frames holding the small keys
+// and values, and an array of the other fields (packed-batch.ts): large ones,
+// and those past the frames' size limit. Both kinds in one batch, at and
+// around every limit, must store exactly what was given.
 
 const test = require('tape')
 const { NativeEnvironmentClass } = require('../dist/native')
-const { packBatch, BATCH_PUT, BATCH_DEL } = require('../dist/packed-batch')
+const { BatchPacker } = require('../dist/packed-batch')
 const { SophiaLevel } = require('..')
 const { tempLocation } = require('./common')
 
@@ -127,11 +127,12 @@ test('a batch past the frames limit: the rest are read from the array', async fu
     operations.push({ type: 'put', key, value })
     model.set(key.toString('hex'), value)
   }
-  const flat = operations.flatMap(({ key, value }) => [BATCH_PUT, key, value])
-  const frames = packBatch(flat)
+  const packer = new BatchPacker()
+  for (const { key, value } of operations) packer.put(key, value)
+  const frames = packer.frames()
   t.ok(frames.length <= FRAMES_LIMIT + 9 * 300, `frames stay within the limit (${frames.length} bytes)`)
   t.ok(frames.length > FRAMES_LIMIT - 64 * 1024, 'values were copied up to the limit')
-  t.ok(frames.length < 300 * 60 * 1024, 'the rest were left in the array')
+  t.is(packer.fields().length, 300 - Math.floor(FRAMES_LIMIT / (60 * 1024 + 16)), 'the rest were left in the array')
   await db.batch(operations)
   await assertHolds(t, db, model, '300 values of 60 KiB')
 })
@@ -154,27 +155,74 @@ test('the frames Buffer is reused: a later batch does not disturb an earlier one
   await assertHolds(t, db, model, 'four batches')
 })
 
-test('the native batch refuses frames that do not match its operations', async function (t) {
+test('the native batch refuses frames that do not match their fields', async function (t) {
   const env = new NativeEnvironmentClass()
   const [db] = await env.open(tempLocation(), true, false, 1, ['main'], [])
-  const operations = [BATCH_PUT, Buffer.from('a'), Buffer.from('1'), BATCH_DEL, Buffer.from('b'), undefined]
-  const frames = packBatch(operations)
+  const packer = new BatchPacker()
+  packer.put(Buffer.from('a'), Buffer.from('1'))
+  packer.del(Buffer.from('b'))
+  packer.put(Buffer.from('c'), 12)
+  const frames = Buffer.from(packer.frames())
+  const fields = packer.fields()
+  t.same(fields, [12], 'the value of another type is left out of the frames')
   const copy = () => Buffer.from(frames)
   const cases = {
-    'no frames Buffer': () => env.batch(db, operations),
-    'frames for fewer operations': () => env.batch(db, operations, copy().subarray(0, 11)),
-    'one byte short': () => env.batch(db, operations, copy().subarray(0, frames.length - 1)),
-    'a byte too many': () => env.batch(db, operations, Buffer.concat([copy(), Buffer.from([0])])),
-    'a key size past the end': () => { const f = copy(); f.writeUInt32LE(0xffffffff, 1); env.batch(db, operations, f) },
-    'a value size past the end': () => { const f = copy(); f.writeUInt32LE(1 << 30, 5); env.batch(db, operations, f) }
+    'no fields array': () => env.batch(db, frames),
+    'the operations in place of the frames': () => env.batch(db, [0, 'a', '1'], fields),
+    'a field missing': () => env.batch(db, frames, []),
+    'a field too many': () => env.batch(db, frames, [12, 13]),
+    'one byte short': () => env.batch(db, copy().subarray(0, frames.length - 1), fields),
+    'a byte too many': () => env.batch(db, Buffer.concat([copy(), Buffer.from([0])]), fields),
+    'a key size past the end': () => { const f = copy(); f.writeUInt32LE(0xffffffff, 1); env.batch(db, f, fields) },
+    'a value size past the end': () => { const f = copy(); f.writeUInt32LE(1 << 30, 5); env.batch(db, f, fields) },
+    'the field of another type': () => env.batch(db, frames, fields)
   }
   for (const [name, call] of Object.entries(cases)) t.throws(call, TypeError, name)
   const it = env.iterator(db, 2 | 4, undefined, undefined)
   t.is(it.nextv(10, Infinity), undefined, 'nothing was written')
   it.close()
-  env.batch(db, operations, frames)
+  env.batch(db, frames, [Buffer.from('3')])
   const written = env.iterator(db, 2 | 4, undefined, undefined)
-  t.is(written.nextv(10, Infinity).length, 4 + 1 + 4 + 1, 'the matching frames write the one put')
+  t.is(written.nextv(10, Infinity).length, 2 * (4 + 1 + 4 + 1), 'the matching fields write the two puts')
   written.close()
   await env.close()
+})
+
+test('an encoding that writes a batch while another is being packed', async function (t) {
+  let db = null
+  let inner = null
+  // Runs inside the outer batch's packing, between two of its operations.
+  const writesABatch = {
+    name: 'writes-a-batch',
+    format: 'utf8',
+    encode (value) {
+      if (value === 'trigger' && inner === null) {
+        inner = db.batch(Array.from({ length: 100 }, (_, i) => ({ type: 'put', key: `inner${String(i).padStart(3, '0')}`, value: `i${i}` })))
+      }
+      return value
+    },
+    decode: (value) => value
+  }
+  db = openDb(t, { keyEncoding: 'utf8', valueEncoding: writesABatch })
+  await db.open()
+  const outer = Array.from({ length: 100 }, (_, i) => ({ type: 'put', key: `outer${String(i).padStart(3, '0')}`, value: i === 50 ? 'trigger' : `o${i}` }))
+  await db.batch(outer)
+  t.ok(inner !== null, 'the inner batch was written during the outer one')
+  await inner
+  const stored = await db.iterator().all()
+  t.is(stored.length, 200, 'both batches whole')
+  t.ok(stored.every(([key, value]) => key.startsWith('inner')
+    ? value === `i${Number(key.slice(5))}`
+    : value === (key === 'outer050' ? 'trigger' : `o${Number(key.slice(5))}`)), 'every value where it belongs')
+
+  // An outer batch that fails after the inner one was written: only the
+  // inner one may be stored.
+  await db.clear()
+  inner = null
+  const failing = [...outer, { type: 'put', key: 'k'.repeat(1025), value: 'too long a key' }]
+  const err = await db.batch(failing).then(() => null, (err) => err)
+  t.is(err?.code, 'SOPHIA_KEY_TOO_LARGE', 'the outer batch fails')
+  await inner
+  t.same((await db.keys().all()).filter((key) => !key.startsWith('inner')), [], 'none of its writes stored')
+  t.is((await db.keys().all()).length, 100, 'the inner batch stored')
 })

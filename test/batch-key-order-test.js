@@ -8,7 +8,7 @@
 
 const test = require('tape')
 const { NativeEnvironmentClass } = require('../dist/native')
-const { packBatch, BATCH_PUT, BATCH_DEL } = require('../dist/packed-batch')
+const { BatchPacker } = require('../dist/packed-batch')
 const { SophiaLevel } = require('..')
 const { tempLocation } = require('./common')
 
@@ -98,10 +98,23 @@ test('the first invalid operation in the batch\'s order is the one reported', as
   const tooLong = Buffer.alloc(1025, 0)
   // In key order the oversized key (zero bytes) comes first; in the batch's
   // order the value of the wrong type does.
-  const wrongTypeFirst = [BATCH_PUT, Buffer.from('ok'), Buffer.from('1'), BATCH_PUT, Buffer.from('zz'), 12, BATCH_PUT, tooLong, Buffer.from('x')]
-  t.throws(() => env.batch(db, wrongTypeFirst, packBatch(wrongTypeFirst)), /^TypeError: Value must be a string, Buffer or Uint8Array$/, 'the value of the wrong type')
-  const tooLongFirst = [BATCH_PUT, tooLong, Buffer.from('x'), BATCH_DEL, Buffer.from('ok'), undefined, BATCH_PUT, Buffer.from('a'), 12]
-  t.throws(() => env.batch(db, tooLongFirst, packBatch(tooLongFirst)), (err) => err.code === 'SOPHIA_KEY_TOO_LARGE', 'the oversized key')
+  const write = (add) => {
+    const packer = new BatchPacker()
+    add(packer)
+    env.batch(db, packer.frames(), packer.fields())
+  }
+  const wrongTypeFirst = (packer) => {
+    packer.put(Buffer.from('ok'), Buffer.from('1'))
+    packer.put(Buffer.from('zz'), 12)
+    packer.put(tooLong, Buffer.from('x'))
+  }
+  t.throws(() => write(wrongTypeFirst), /^TypeError: Value must be a string, Buffer or Uint8Array$/, 'the value of the wrong type')
+  const tooLongFirst = (packer) => {
+    packer.put(tooLong, Buffer.from('x'))
+    packer.del(Buffer.from('ok'))
+    packer.put(Buffer.from('a'), 12)
+  }
+  t.throws(() => write(tooLongFirst), (err) => err.code === 'SOPHIA_KEY_TOO_LARGE', 'the oversized key')
   const iterator = env.iterator(db, 2 | 4, undefined, undefined)
   t.is(iterator.nextv(10, Infinity), undefined, 'nothing was written')
   iterator.close()

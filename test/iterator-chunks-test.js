@@ -6,7 +6,7 @@
 
 const test = require('tape')
 const { NativeEnvironmentClass } = require('../dist/native')
-const { packBatch } = require('../dist/packed-batch')
+const { BatchPacker } = require('../dist/packed-batch')
 const { SophiaLevel } = require('..')
 const { tempLocation } = require('./common')
 
@@ -25,9 +25,9 @@ function entriesIn (chunk) {
 test('native nextv: bounded by count and bytes, unbounded with Infinity', async function (t) {
   const env = new NativeEnvironmentClass()
   const [db] = await env.open(tempLocation(), true, false, 1, ['main'], [])
-  const operations = []
-  for (let i = 0; i < 3000; i++) operations.push(0, String(i).padStart(5, '0'), 'value')
-  env.batch(db, operations, packBatch(operations))
+  const packer = new BatchPacker()
+  for (let i = 0; i < 3000; i++) packer.put(String(i).padStart(5, '0'), 'value')
+  env.batch(db, packer.frames(), packer.fields())
 
   const all = env.iterator(db, KEYS | VALUES, undefined, undefined)
   t.is(entriesIn(all.nextv(5000, Infinity)), 3000, 'Infinity: every entry in one call')
