@@ -32,8 +32,7 @@ function openDb (t, options) {
   return db
 }
 
-// Applies `operations` to a Map model (keys as hex) and checks the database
-// holds exactly the model.
+// Checks that the database holds exactly `model` (keys as hex).
 async function assertHolds (t, db, model, label) {
   const entries = await db.iterator().all()
   const expected = [...model.entries()].sort(([a], [b]) => Buffer.compare(Buffer.from(a, 'hex'), Buffer.from(b, 'hex')))
