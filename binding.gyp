@@ -5,7 +5,7 @@
       "type": "static_library",
       "standalone_static_library": 1,
       "sources": ["deps/sophia/sophia.c"],
-      "cflags": ["-std=gnu99", "-O2", "-fPIC", "-w"],
+      "cflags": ["-std=gnu99", "-O2", "-fPIC", "-fvisibility=hidden", "-w"],
       "cflags!": ["-fno-strict-aliasing"],
       "direct_dependent_settings": {
         "include_dirs": ["deps/sophia"]
