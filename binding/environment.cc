@@ -167,9 +167,20 @@ bool Environment::SetValue(Napi::Env env, void* document, const ByteView& value)
   return true;
 }
 
-void* Environment::ReadKey(Napi::Env env, void* db, const ByteView& key, ReadView* view) {
+void* Environment::NewReadDocument(Napi::Env env, void* db, const ByteView& key, ReadView* view) {
   void* document = NewKeyDocument(env, db, key);
-  if (document == nullptr) return nullptr;
+  if (document == nullptr || view == nullptr) return document;
+  // Cursors have no exact-match order: ReadDocument() seeks to the first key
+  // at or after this one and sees whether it is the one.
+  if (sp_setstring(document, "order", ">=", 2) != 0) {
+    sp_destroy(document);
+    ThrowSophiaError(env, "cannot set the order");
+    return nullptr;
+  }
+  return document;
+}
+
+void* Environment::ReadDocument(Napi::Env env, void* db, void* document, const ByteView& key, ReadView* view) {
   const Schema& schema = SchemaOf(db);
   if (view == nullptr) {
     void* result = sp_get(db, document);
@@ -180,13 +191,6 @@ void* Environment::ReadKey(Napi::Env env, void* db, const ByteView& key, ReadVie
       return nullptr;
     }
     return result;
-  }
-  // Cursors have no exact-match order: seek to the first key at or after
-  // this one and see whether it is the one.
-  if (sp_setstring(document, "order", ">=", 2) != 0) {
-    sp_destroy(document);
-    ThrowSophiaError(env, "cannot set the order");
-    return nullptr;
   }
   void* result = sp_get(view->cursor(), document);
   if (result == nullptr) {
@@ -200,6 +204,11 @@ void* Environment::ReadKey(Napi::Env env, void* db, const ByteView& key, ReadVie
     return nullptr;
   }
   return result;
+}
+
+void* Environment::ReadKey(Napi::Env env, void* db, const ByteView& key, ReadView* view) {
+  void* document = NewReadDocument(env, db, key, view);
+  return document == nullptr ? nullptr : ReadDocument(env, db, document, key, view);
 }
 
 Napi::Value Environment::ValueOf(Napi::Env env, void* document, bool as_buffer) {
@@ -739,6 +748,7 @@ bool Environment::ReadKeys(const Napi::CallbackInfo& info, Answer answer) {
   }
   Napi::Array keys = info[1].As<Napi::Array>();
   uint32_t length = keys.Length();
+  if (length > 1 && SchemaOf(db).single()) return ReadPrefetched(env, db, keys, view, answer);
   for (uint32_t i = 0; i < length; i++) {
     if (!key_.Read(env, keys.Get(i), "Key")) return false;
     void* result = ReadKey(env, db, key_, view);
@@ -749,23 +759,75 @@ bool Environment::ReadKeys(const Napi::CallbackInfo& info, Answer answer) {
   return true;
 }
 
+// Every key's document is made first, then Sophia descends its in-memory
+// indexes to all of the keys at once (sp_prefetch, patches/0007), so that
+// the cache misses of one descent overlap those of the others; the reads
+// that follow find the paths cached. Multi-part keys are read one at a
+// time instead: their documents point at decoded parts that the next key
+// overwrites.
+template <typename Answer>
+bool Environment::ReadPrefetched(Napi::Env env, void* db, Napi::Array keys, ReadView* view, Answer answer) {
+  uint32_t length = keys.Length();
+  // Getting a key from the array can run JS (a getter), which could call
+  // back into this environment or free the bytes of a key taken before: so
+  // every key is got first, and pointed at only once no JS can run. Nothing
+  // here is a member, for the same reason.
+  std::vector<napi_value> key_values(length);
+  for (uint32_t i = 0; i < length; i++) {
+    key_values[i] = keys.Get(i);
+    if (env.IsExceptionPending()) return false;
+  }
+  std::vector<ByteView> key_views(length);
+  std::vector<void*> documents;
+  documents.reserve(length);
+  auto destroy_from = [&](size_t first) {
+    for (size_t i = first; i < documents.size(); i++) sp_destroy(documents[i]);
+  };
+  for (uint32_t i = 0; i < length; i++) {
+    void* document =
+        key_views[i].Read(env, key_values[i], "Key") ? NewReadDocument(env, db, key_views[i], view) : nullptr;
+    if (document == nullptr) {
+      destroy_from(0);
+      return false;
+    }
+    documents.push_back(document);
+  }
+  if (sp_prefetch(db, documents.data(), static_cast<int>(length)) != 0) {
+    destroy_from(0);
+    ThrowSophiaError(env, "cannot read");
+    return false;
+  }
+  for (uint32_t i = 0; i < length; i++) {
+    void* result = ReadDocument(env, db, documents[i], key_views[i], view);
+    if (env.IsExceptionPending()) {
+      destroy_from(i + 1);
+      return false;
+    }
+    answer(i, result);
+    if (result != nullptr) sp_destroy(result);
+  }
+  return true;
+}
+
 // getMany(db, keys, snapshot?): every answer packed into one Buffer, in
 // order: [u32le size, value] for a key found, u32le 0xffffffff for one
-// missing. One Buffer costs far less than a JS value per key.
+// missing. One Buffer costs far less than a JS value per key. The answers
+// are packed in a buffer of this call's own: reading a key can run JS (an
+// array getter) that calls getMany() again.
 Napi::Value Environment::GetMany(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  packed_.clear();
+  std::vector<char> packed;
   bool read = ReadKeys(info, [&](uint32_t, void* result) {
     if (result == nullptr) {
-      AppendMissing(&packed_);
+      AppendMissing(&packed);
       return;
     }
     int size = 0;
     const char* value = static_cast<const char*>(sp_getstring(result, "value", &size));
-    AppendField(&packed_, value == nullptr ? "" : value, value == nullptr ? 0 : static_cast<size_t>(size));
+    AppendField(&packed, value == nullptr ? "" : value, value == nullptr ? 0 : static_cast<size_t>(size));
   });
   if (!read) return env.Undefined();
-  return Napi::Buffer<char>::Copy(env, packed_.empty() ? "" : packed_.data(), packed_.size());
+  return Napi::Buffer<char>::Copy(env, packed.empty() ? "" : packed.data(), packed.size());
 }
 
 // has(db, key, snapshot?)

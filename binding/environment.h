@@ -98,6 +98,11 @@ class Environment : public Napi::ObjectWrap<Environment> {
   // Reads a key in the view (or the latest data if view is nullptr); returns
   // Sophia's result document or nullptr if absent. Check env for errors.
   void* ReadKey(Napi::Env env, void* db, const ByteView& key, ReadView* view);
+  // ReadKey() in two steps: the document to read `key` with (it points at
+  // the key's bytes until read), or nullptr with an error pending; then the
+  // read, which consumes it.
+  void* NewReadDocument(Napi::Env env, void* db, const ByteView& key, ReadView* view);
+  void* ReadDocument(Napi::Env env, void* db, void* document, const ByteView& key, ReadView* view);
 
   // sp_commit, with its answers turned into errors; false with an error pending.
   bool Commit(Napi::Env env, void* transaction);
@@ -174,6 +179,10 @@ class Environment : public Napi::ObjectWrap<Environment> {
   // nullptr for a missing key. False with an error pending.
   template <typename Answer>
   bool ReadKeys(const Napi::CallbackInfo& info, Answer answer);
+  // ReadKeys() for two keys or more of one part each, with Sophia's index
+  // descents to all of them done at once first.
+  template <typename Answer>
+  bool ReadPrefetched(Napi::Env env, void* db, Napi::Array keys, ReadView* view, Answer answer);
   // Sets the value field; false with an error pending.
   bool SetValue(Napi::Env env, void* document, const ByteView& value);
   // Applies pending_writes_ in key order, stably (the last write to a key
@@ -231,7 +240,6 @@ class Environment : public Napi::ObjectWrap<Environment> {
   std::vector<std::vector<char>> pinned_fields_;
   // Decoded key parts of the document being written or read.
   std::string key_fields_;
-  std::vector<char> packed_;
 };
 
 }  // namespace sophia_level
