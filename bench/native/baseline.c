@@ -182,18 +182,28 @@ static double batch_fresh (const char *dir, const char *name, const uint32_t *or
   return seconds;
 }
 
-static void get_one (void *env, void *db, uint32_t i) {
-  char key[KEY_SIZE];
+/* A document for key #i, whose bytes go to `key` (which it points at). */
+static void *key_document (void *env, void *db, char *key, uint32_t i) {
   make_key(key, i);
   void *o = sp_document(db);
   if (o == NULL) die("sp_document", env);
   if (sp_setstring(o, "key", key, KEY_SIZE) != 0) die("set key", env);
+  return o;
+}
+
+/* Reads the key document `o` (which it consumes) and checks its value. */
+static void read_document (void *env, void *db, void *o) {
   void *r = sp_get(db, o);
   if (r == NULL) die("sp_get (key not found)", env);
   int size = 0;
   const char *value = sp_getstring(r, "value", &size);
   if (value == NULL || size != VALUE_SIZE) die("get value", env);
   sp_destroy(r);
+}
+
+static void get_one (void *env, void *db, uint32_t i) {
+  char key[KEY_SIZE];
+  read_document(env, db, key_document(env, db, key, i));
 }
 
 static double get_all (void *env, void *db, const uint32_t *order, uint32_t n) {
@@ -214,21 +224,9 @@ static double get_many (void *env, void *db, const uint32_t *indices, uint32_t c
   double start = now();
   for (uint32_t c = 0; c < calls; c++) {
     const uint32_t *batch = indices + (size_t)c * GET_MANY_SIZE;
-    for (uint32_t j = 0; j < GET_MANY_SIZE; j++) {
-      make_key(keys[j], batch[j]);
-      documents[j] = sp_document(db);
-      if (documents[j] == NULL) die("sp_document", env);
-      if (sp_setstring(documents[j], "key", keys[j], KEY_SIZE) != 0) die("set key", env);
-    }
+    for (uint32_t j = 0; j < GET_MANY_SIZE; j++) documents[j] = key_document(env, db, keys[j], batch[j]);
     if (sp_prefetch(db, documents, GET_MANY_SIZE) != 0) die("sp_prefetch", env);
-    for (uint32_t j = 0; j < GET_MANY_SIZE; j++) {
-      void *r = sp_get(db, documents[j]);
-      if (r == NULL) die("sp_get (key not found)", env);
-      int size = 0;
-      const char *value = sp_getstring(r, "value", &size);
-      if (value == NULL || size != VALUE_SIZE) die("get value", env);
-      sp_destroy(r);
-    }
+    for (uint32_t j = 0; j < GET_MANY_SIZE; j++) read_document(env, db, documents[j]);
   }
   return now() - start;
 }
