@@ -32,7 +32,7 @@ async function openDb (t, options) {
 
 const keyOf = (i) => `key${String(i).padStart(6, '0')}`
 
-// Writes 3000 keys of 6000 (some overwritten, some deleted) to db and model.
+// 4000 random puts and deletions of keys among 6000, in db and in model.
 async function fill (db, model, next) {
   const operations = []
   for (let n = 0; n < 4000; n++) {
