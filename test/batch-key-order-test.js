@@ -9,26 +9,7 @@
 const test = require('tape')
 const { NativeEnvironmentClass } = require('../dist/native')
 const { BatchPacker } = require('../dist/packed-batch')
-const { SophiaLevel } = require('..')
-const { tempLocation } = require('./common')
-
-// A seeded generator, so that a failure can be replayed.
-function random (seed) {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6D2B79F5) | 0
-    let x = Math.imul(a ^ (a >>> 15), a | 1)
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61)
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
-  }
-}
-
-async function openDb (t, options) {
-  const db = new SophiaLevel(tempLocation(), options)
-  await db.open()
-  t.teardown(() => db.close())
-  return db
-}
+const { tempLocation, openTempDb: openDb, seededRandom: random } = require('./common')
 
 // Applies operations in order to a Map, as the batch must.
 function applyTo (model, operations, keyOf = (key) => key) {

@@ -10,26 +10,9 @@
 // for the patch (printed here, not checked: timing belongs to bench/).
 
 const test = require('tape')
-const fs = require('fs')
-const os = require('os')
-const path = require('path')
-const { execFileSync, spawnSync } = require('child_process')
-const { depsDir } = require('../scripts/fetch-sophia')
+const { runNativeChecks } = require('./native-checks')
 
 test('sp_getbatch hands over what reading one record at a time does', function (t) {
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'sophia-batch-'))
-  t.teardown(() => fs.rmSync(work, { recursive: true, force: true }))
-  const binary = path.join(work, 'batch_read')
-  execFileSync('cc', ['-O2', '-std=gnu99', '-pthread', '-w', '-I', depsDir, path.join(__dirname, 'native', 'batch_read.c'),
-    path.join(depsDir, 'sophia.c'), '-o', binary])
-  const result = spawnSync(binary, [path.join(work, 'data')], { encoding: 'utf8', timeout: 60000 })
-  const lines = result.stdout.trim().split('\n')
-  for (const line of lines) {
-    if (line.startsWith('ok: ')) t.pass(line.slice(4))
-    else if (line.startsWith('FAILED: ')) t.fail(line.slice(8))
-    else t.comment(line)
-  }
-  t.is(result.status, 0, `exit status 0 (${result.signal ?? 'no signal'}, stderr: ${result.stderr.trim() || 'empty'})`)
-  t.is(lines.filter((line) => /^(ok|FAILED): /.test(line)).length, 7, 'every check ran')
+  runNativeChecks(t, { program: 'batch_read', checks: 7 })
   t.end()
 })

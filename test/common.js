@@ -37,5 +37,27 @@ async function outcomeOf (promise) {
   }
 }
 
+// A generator of numbers in [0, 1) from `seed`, so that a failure can be
+// replayed.
+function seededRandom (seed) {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6D2B79F5) | 0
+    let x = Math.imul(a ^ (a >>> 15), a | 1)
+    x ^= x + Math.imul(x ^ (x >>> 7), x | 61)
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+// Opens a SophiaLevel at a fresh location, closed when the test ends.
+async function openTempDb (t, options) {
+  const db = new SophiaLevel(tempLocation(), options)
+  await db.open()
+  t.teardown(() => db.close())
+  return db
+}
+
 module.exports.tempLocation = tempLocation
+module.exports.openTempDb = openTempDb
+module.exports.seededRandom = seededRandom
 module.exports.outcomeOf = outcomeOf

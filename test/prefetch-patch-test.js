@@ -12,26 +12,9 @@
 // here, not checked: timing belongs to bench/).
 
 const test = require('tape')
-const fs = require('fs')
-const os = require('os')
-const path = require('path')
-const { execFileSync, spawnSync } = require('child_process')
-const { depsDir } = require('../scripts/fetch-sophia')
+const { runNativeChecks } = require('./native-checks')
 
 test('sp_prefetch and the prefetch of writes change nothing but speed', function (t) {
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'sophia-prefetch-'))
-  t.teardown(() => fs.rmSync(work, { recursive: true, force: true }))
-  const binary = path.join(work, 'prefetch')
-  execFileSync('cc', ['-O2', '-std=gnu99', '-pthread', '-w', '-I', depsDir, path.join(__dirname, 'native', 'prefetch.c'),
-    path.join(depsDir, 'sophia.c'), '-o', binary])
-  const result = spawnSync(binary, [path.join(work, 'data')], { encoding: 'utf8', timeout: 120000 })
-  const lines = result.stdout.trim().split('\n')
-  for (const line of lines) {
-    if (line.startsWith('ok: ')) t.pass(line.slice(4))
-    else if (line.startsWith('FAILED: ')) t.fail(line.slice(8))
-    else t.comment(line)
-  }
-  t.is(result.status, 0, `exit status 0 (${result.signal ?? 'no signal'}, stderr: ${result.stderr.trim() || 'empty'})`)
-  t.is(lines.filter((line) => /^(ok|FAILED): /.test(line)).length, 17, 'every check ran')
+  runNativeChecks(t, { program: 'prefetch', checks: 17 })
   t.end()
 })

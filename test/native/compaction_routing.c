@@ -21,7 +21,6 @@
  *
  *   compaction_routing <directory> [seconds, default 20]
  */
-#include <stdint.h>
 #include <string.h>
 
 #include "maintenance_harness.h"
@@ -29,12 +28,6 @@
 #define KEYS 4000
 
 static int generation[KEYS];
-static uint32_t random_state = 2024;
-
-static uint32_t next_random(void) {
-  random_state = random_state * 1103515245u + 12345u;
-  return random_state >> 8;
-}
 
 /* The generation key #i reads as (0: missing), or -1 on a bad value. */
 static int read_generation(void *db, int i) {
@@ -69,6 +62,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: %s <directory> [seconds]\n", argv[0]);
     return 2;
   }
+  seed_random(2024);
   int seconds = argc > 2 ? atoi(argv[2]) : 20;
   void *db;
   void *env = open_env(argv[1], &db);

@@ -1,12 +1,14 @@
 /*
- * What the C programs that test our maintenance patches (checkpoint.c,
- * gc_snapshot.c, and batch_read.c for patch 0006) share: checks, timing,
- * failing on Sophia errors, running Sophia's configuration functions and
- * reading its statistics, and the keys and values they write.
+ * What the C programs that test our patches (checkpoint.c, gc_snapshot.c,
+ * batch_read.c for patch 0006, prefetch.c for 0007, compaction_routing.c
+ * for 0008) share: checks, timing, failing on Sophia errors, running
+ * Sophia's configuration functions and reading its statistics, the keys
+ * and values they write, and seeded random numbers.
  */
 #ifndef MAINTENANCE_HARNESS_H
 #define MAINTENANCE_HARNESS_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +23,16 @@ static int failed = 0;
 static void check(int ok, const char *what) {
   printf("%s: %s\n", ok ? "ok" : "FAILED", what);
   if (!ok) failed = 1;
+}
+
+/* A linear congruential generator: the same numbers from the same seed. */
+static uint32_t random_state = 1;
+
+static void seed_random(uint32_t seed) { random_state = seed; }
+
+static uint32_t next_random(void) {
+  random_state = random_state * 1103515245u + 12345u;
+  return random_state >> 8;
 }
 
 static long long now_ms(void) {

@@ -13,7 +13,6 @@
  *
  *   prefetch <directory>
  */
-#include <stdint.h>
 #include <string.h>
 
 #include "maintenance_harness.h"
@@ -23,12 +22,6 @@
 
 /* generation[i]: the write number of key #i's value, 0 if absent. */
 static int generation[KEYS];
-static uint32_t random_state = 12345;
-
-static uint32_t next_random(void) {
-  random_state = random_state * 1103515245u + 12345u;
-  return random_state >> 8;
-}
 
 /* A key document for key #i (KEYS and beyond were never written). */
 static void *key_document(void *env, void *db, int i, const char *order, char *key) {
@@ -289,6 +282,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: %s <directory>\n", argv[0]);
     return 2;
   }
+  seed_random(12345);
   void *env = sp_env();
   sp_setstring(env, "sophia.path", argv[1], 0);
   sp_setint(env, "scheduler.threads", 1);
