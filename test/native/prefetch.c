@@ -4,12 +4,13 @@
  * what the data holds (a model kept here), for keys present, overwritten,
  * deleted and never written, in memory, in node files and both, through the
  * database and through a cursor's read view while writes go on, with keys of
- * one part and of two, while a checkpoint runs on Sophia's own thread. Writes
- * committed in transactions of every size and order (key order, reverse,
- * shuffled, repeated keys, reads mixed in) end up as the model says. Bad
- * calls answer -1 with an error. Then times getMany-like reads of 100 random
- * keys with and without sp_prefetch (printed, not checked). Prints
- * "ok: ..." or "FAILED: ..." per check.
+ * one part and of two, and after checkpoints run on Sophia's own thread
+ * while the program wrote and read with sp_prefetch. Writes committed in
+ * transactions of every size and order (key order, reverse, shuffled,
+ * repeated keys, reads mixed in) end up as the model says. Bad calls answer
+ * -1 with an error. Then times getMany-like reads of 100 random keys with
+ * and without sp_prefetch (printed, not checked). Prints "ok: ..." or
+ * "FAILED: ..." per check.
  *
  *   prefetch <directory>
  */
