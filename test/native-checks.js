@@ -12,12 +12,15 @@ const path = require('path')
 const { execFileSync, spawnSync } = require('child_process')
 const { depsDir } = require('../scripts/fetch-sophia')
 
-function runNativeChecks (t, { program, args = [], checks, timeout = 60000 }) {
+// A program with `includesSophia` set compiles Sophia's source into itself,
+// to reach its internal functions.
+function runNativeChecks (t, { program, args = [], checks, timeout = 60000, includesSophia = false }) {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), `sophia-${program}-`))
   t.teardown(() => fs.rmSync(work, { recursive: true, force: true }))
   const binary = path.join(work, program)
-  execFileSync('cc', ['-O2', '-std=gnu99', '-pthread', '-w', '-I', depsDir, path.join(__dirname, 'native', `${program}.c`),
-    path.join(depsDir, 'sophia.c'), '-o', binary])
+  const sources = [path.join(__dirname, 'native', `${program}.c`)]
+  if (!includesSophia) sources.push(path.join(depsDir, 'sophia.c'))
+  execFileSync('cc', ['-O2', '-std=gnu99', '-pthread', '-w', '-I', depsDir, ...sources, '-o', binary])
   const result = spawnSync(binary, [path.join(work, 'data'), ...args], { encoding: 'utf8', timeout })
   const lines = result.stdout.trim().split('\n')
   for (const line of lines) {
