@@ -27,6 +27,9 @@ namespace {
 
 const napi_type_tag kEnvironmentTag = {0x3f4e5d6c7b8a9f01ULL, 0x1a2b3c4d5e6f7081ULL};
 
+// How many keys sp_prefetch descends to at once (SI_PREFETCH_GROUP).
+constexpr uint32_t kPrefetchGroup = 64;
+
 std::string SizeMessage(const char* what, size_t size, size_t limit) {
   return std::string(what) + " is " + std::to_string(size) + " bytes, more than the limit of " +
          std::to_string(limit) + " bytes";
@@ -760,9 +763,9 @@ bool Environment::ReadKeys(const Napi::CallbackInfo& info, Answer answer) {
 }
 
 // Every key's document is made first, then Sophia descends its in-memory
-// indexes to all of the keys at once (sp_prefetch, patches/0007), so that
-// the cache misses of one descent overlap those of the others; the reads
-// that follow find the paths cached. Multi-part keys are read one at a
+// indexes to 64 keys at once (sp_prefetch, patches/0007), so that the cache
+// misses of one descent overlap those of the others; the reads of those
+// keys follow while their paths are cached, then the next 64. Multi-part keys are read one at a
 // time instead: their documents point at decoded parts that the next key
 // overwrites.
 template <typename Answer>
@@ -792,19 +795,24 @@ bool Environment::ReadPrefetched(Napi::Env env, void* db, Napi::Array keys, Read
     }
     documents.push_back(document);
   }
-  if (sp_prefetch(db, documents.data(), static_cast<int>(length)) != 0) {
-    destroy_from(0);
-    ThrowSophiaError(env, "cannot read");
-    return false;
-  }
-  for (uint32_t i = 0; i < length; i++) {
-    void* result = ReadDocument(env, db, documents[i], key_views[i], view);
-    if (env.IsExceptionPending()) {
-      destroy_from(i + 1);
+  // All of the paths of a large getMany would not stay in the cache until
+  // their reads.
+  for (uint32_t first = 0; first < length; first += kPrefetchGroup) {
+    uint32_t end = std::min(length, first + kPrefetchGroup);
+    if (sp_prefetch(db, documents.data() + first, static_cast<int>(end - first)) != 0) {
+      destroy_from(first);
+      ThrowSophiaError(env, "cannot read");
       return false;
     }
-    answer(i, result);
-    if (result != nullptr) sp_destroy(result);
+    for (uint32_t i = first; i < end; i++) {
+      void* result = ReadDocument(env, db, documents[i], key_views[i], view);
+      if (env.IsExceptionPending()) {
+        destroy_from(i + 1);
+        return false;
+      }
+      answer(i, result);
+      if (result != nullptr) sp_destroy(result);
+    }
   }
   return true;
 }
