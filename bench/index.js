@@ -4,9 +4,9 @@
 // classic-level and memory-level in one run, plus a native C baseline that
 // runs Sophia without Node.js. See bench/README.md.
 //
-//   node bench/index.js            N = 200,000
-//   node bench/index.js --quick    N = 20,000
-//   node bench/index.js --n=50000
+//   node bench/index.js            N = 200,000, 3 rounds
+//   node bench/index.js --quick    N = 20,000, 1 round
+//   node bench/index.js --n=50000 --rounds=5
 //   node bench/index.js --scale [--scale-sizes=1000000,10000000]
 //   node bench/index.js --no-native-calls   without timing each native call
 
@@ -25,6 +25,7 @@ const DEFAULT_N = 200000
 const QUICK_N = 20000
 const WARMUP_N = 2000
 const HARNESS_RUNS = 5
+const DEFAULT_ROUNDS = 3
 const SEED = 20240601
 
 const log = (message) => process.stderr.write(message + '\n')
@@ -38,6 +39,7 @@ function parseOptions (argv) {
       scale: { type: 'boolean', default: false },
       'scale-sizes': { type: 'string' },
       n: { type: 'string' },
+      rounds: { type: 'string' },
       // Timing every native call (native-calls.js) is on by default: it adds
       // about 0.1-0.2 µs per call (two performance.now() and the wrapper),
       // which cost sophia-level's put and get rows (one native call per
@@ -58,7 +60,8 @@ function parseOptions (argv) {
     throw new TypeError('--native-calls and --no-native-calls cannot be combined')
   }
   const nativeCalls = !values['no-native-calls']
-  return { quick: values.quick, scale: values.scale, scaleSizes, n, nativeCalls, help: values.help }
+  const rounds = values.rounds !== undefined ? positiveInteger(values.rounds, '--rounds') : values.quick ? 1 : DEFAULT_ROUNDS
+  return { quick: values.quick, scale: values.scale, scaleSizes, n, rounds, nativeCalls, help: values.help }
 }
 
 function positiveInteger (text, flag) {
@@ -105,10 +108,28 @@ async function timeHarness (dataset, warmup, root) {
   return best
 }
 
+/**
+ * Runs the whole suite once on a small data set, not measured, so that the
+ * JIT has seen the code paths. With `timed`, the calls are timed too, so
+ * that the timed path is warm, and then forgotten.
+ */
+async function warmUp (backend, warmup, root, timed) {
+  log(`${backend.name}: warm-up (${warmup.n} keys, not measured)`)
+  if (timed !== null) timed.start()
+  try {
+    await runSuite({ backend, dataset: warmup, root, monitor: timed })
+  } finally {
+    if (timed !== null) {
+      timed.stop()
+      timed.reset()
+    }
+  }
+}
+
 async function main () {
   const options = parseOptions(process.argv.slice(2))
   if (options.help) {
-    console.log('usage: node bench/index.js [--quick | --n=N] [--no-native-calls] [--scale [--scale-sizes=1000000,10000000]]')
+    console.log('usage: node bench/index.js [--quick | --n=N] [--rounds=R] [--no-native-calls] [--scale [--scale-sizes=1000000,10000000]]')
     return
   }
   if (options.scale) {
@@ -121,6 +142,8 @@ async function main () {
   console.log(report.machineLine(machine))
   console.log(`N = ${n.toLocaleString('en-US')} keys of ${KEY_SIZE} bytes, ${VALUE_SIZE}-byte values, ` +
     'buffer encodings, each operation awaited in turn')
+  console.log(`${options.rounds} ${options.rounds === 1 ? 'round' : 'rounds'}: every backend and the native baseline ` +
+    'in turn, then again; the table gives the median round of each')
 
   let baseline = null
   let nativeError = null
@@ -135,55 +158,52 @@ async function main () {
   const dataset = new Dataset(n, SEED)
   const warmup = new Dataset(Math.min(WARMUP_N, n), SEED + 1000)
   const root = makeTempRoot('sophia-level-bench-')
-  const results = {}
+  const rounds = Object.fromEntries(BACKENDS.map((backend) => [backend.name, []]))
+  const nativeRounds = []
   const stalls = {}
   // Installed before the first sophia-level database exists (it has to be,
   // see native-calls.js); it records only while sophia-level runs.
   const nativeCalls = options.nativeCalls ? new NativeCallTimer().install() : null
 
-  for (const backend of BACKENDS) {
-    const timed = nativeCalls !== null && backend.name === 'sophia-level' ? nativeCalls : null
-    log(`${backend.name}: warm-up (${warmup.n} keys, not measured)`)
-    // The warm-up is timed too, so the JIT has seen the timed path, and
-    // then forgotten.
-    if (timed !== null) timed.start()
-    try {
-      await runSuite({ backend, dataset: warmup, root: path.join(root, 'warmup'), monitor: timed })
-    } finally {
-      if (timed !== null) {
-        timed.stop()
-        timed.reset()
+  for (let round = 0; round < options.rounds; round++) {
+    for (const backend of BACKENDS) {
+      const timed = nativeCalls !== null && backend.name === 'sophia-level' ? nativeCalls : null
+      if (round === 0) await warmUp(backend, warmup, path.join(root, 'warmup'), timed)
+      if (typeof global.gc === 'function') global.gc()
+      await sleep(200)
+      log(`${backend.name}: ${n} keys, round ${round + 1} of ${options.rounds}`)
+      const stall = new StallMonitor().start()
+      // runSuite names each workload to one monitor; tell both.
+      const monitor = timed === null
+        ? stall
+        : { enter: (workload) => { stall.enter(workload); timed.enter(workload) } }
+      if (timed !== null) timed.start()
+      try {
+        rounds[backend.name].push(await runSuite({ backend, dataset, root, monitor, log }))
+      } finally {
+        stall.stop()
+        if (timed !== null) timed.stop()
+      }
+      const worst = stall.result()
+      if (stalls[backend.name] === undefined || worst.maxMs > stalls[backend.name].maxMs) stalls[backend.name] = worst
+    }
+    if (baseline !== null && nativeError === null) {
+      log(`native C: ${n} keys, round ${round + 1} of ${options.rounds}`)
+      try {
+        const dir = path.join(root, `native-${round}`)
+        nativeRounds.push(runBaseline({ binary: baseline, dir, n, scanPasses: SCAN_PASSES, seed: SEED }))
+        removeDir(dir)
+      } catch (err) {
+        nativeError = `run failed: ${err.message}`
+        log(`native baseline: ${nativeError}`)
       }
     }
-    if (typeof global.gc === 'function') global.gc()
-    await sleep(200)
-    log(`${backend.name}: ${n} keys`)
-    const stall = new StallMonitor().start()
-    // runSuite names each workload to one monitor; tell both.
-    const monitor = timed === null
-      ? stall
-      : { enter: (workload) => { stall.enter(workload); timed.enter(workload) } }
-    if (timed !== null) timed.start()
-    try {
-      results[backend.name] = await runSuite({ backend, dataset, root, monitor, log })
-    } finally {
-      stall.stop()
-      if (timed !== null) timed.stop()
-    }
-    stalls[backend.name] = stall.result()
   }
   const nativeCallResult = nativeCalls !== null ? nativeCalls.result() : null
-
-  let native = null
-  if (baseline !== null) {
-    log(`native C: ${n} keys`)
-    try {
-      native = runBaseline({ binary: baseline, dir: path.join(root, 'native'), n, scanPasses: SCAN_PASSES, seed: SEED })
-    } catch (err) {
-      nativeError = `run failed: ${err.message}`
-      log(`native baseline: ${nativeError}`)
-    }
-  }
+  const results = Object.fromEntries(Object.entries(rounds).map(([name, runs]) => [name, report.medianRound(runs)]))
+  const native = nativeError === null && nativeRounds.length > 0
+    ? { n, workloads: report.medianRound(nativeRounds.map((run) => run.workloads)) }
+    : null
   removeDir(root)
 
   log(`${NO_STORAGE.name}: the harness's own time on the point workloads (best of ${HARNESS_RUNS})`)
@@ -194,7 +214,8 @@ async function main () {
   console.log()
   console.log(report.resultsTable(WORKLOADS, results, native))
   console.log()
-  console.log('Ratios > 1 mean sophia-level is faster. All columns measured in this one run; compare ratios, not absolutes.')
+  console.log('Ratios > 1 mean sophia-level is faster. All columns measured in this one run (the median of its rounds); ' +
+    'compare ratios, not absolutes.')
   if (nativeError !== null) {
     console.log(`native C baseline unavailable (${nativeError})`)
   } else {
@@ -203,6 +224,11 @@ async function main () {
     console.log('for the point workloads also with the harness\'s own time per operation added (timed on a backend that stores nothing):')
     for (const line of report.floorLines(WORKLOADS, floors, harnessFloors)) console.log(line)
     for (const line of nativeMismatches(results, native)) console.log(line)
+  }
+  if (options.rounds > 1) {
+    console.log()
+    console.log('sophia/classic in each round:')
+    for (const line of report.roundRatioLines(WORKLOADS, rounds)) console.log(line)
   }
   console.log()
   console.log('Worst event-loop stall (gap between ticks of a 1 ms timer; the loop yields every ~1000 entries):')
@@ -222,6 +248,7 @@ async function main () {
     options: {
       quick: options.quick,
       n,
+      rounds: options.rounds,
       nativeCalls: options.nativeCalls,
       keySize: KEY_SIZE,
       valueSize: VALUE_SIZE,
@@ -231,7 +258,9 @@ async function main () {
     },
     workloads: WORKLOADS.map(({ id, label, unit, native }) => ({ id, label, unit, native: native ?? null })),
     results,
+    rounds,
     native: native ?? { error: nativeError },
+    nativeRounds,
     harness,
     floors,
     harnessFloors,

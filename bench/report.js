@@ -58,6 +58,32 @@ function table (header, rows, leftColumns = 1) {
   return [line(header), rule, ...rows.map(line)].join('\n')
 }
 
+/**
+ * Of several runs of the same workloads ({ [id]: result } each), the median
+ * run of each workload: the result whose rate is the median of the runs'
+ * (the lower middle one for an even number of runs), so that its other
+ * counts are those of one real run.
+ */
+function medianRound (runs) {
+  const out = {}
+  for (const id of Object.keys(runs[0])) {
+    const sorted = runs.map((run) => run[id]).filter((result) => result !== undefined).sort((a, b) => a.rate - b.rate)
+    out[id] = sorted[(sorted.length - 1) >> 1]
+  }
+  return out
+}
+
+/** Per workload, the sophia/classic ratio of each round: `rounds` is { [backend]: [{ [id]: result }] }. */
+function roundRatioLines (workloads, rounds) {
+  const sophia = rounds['sophia-level'] ?? []
+  const classic = rounds['classic-level'] ?? []
+  const width = Math.max(...workloads.map((w) => `${w.label}:`.length))
+  return workloads.map((w) => {
+    const ratios = sophia.map((run, r) => formatRatio(run[w.id]?.rate, classic[r]?.[w.id]?.rate))
+    return `  ${`${w.label}:`.padEnd(width)}  ${ratios.join('  ')}`
+  })
+}
+
 /** The main table from the per-backend results and the native baseline. */
 function resultsTable (workloads, results, native) {
   const header = [
@@ -168,6 +194,8 @@ module.exports = {
   formatRatio,
   formatBytes,
   table,
+  medianRound,
+  roundRatioLines,
   resultsTable,
   floors,
   harnessFloors,
