@@ -82,6 +82,9 @@ const MISSING = 0xffffffff
  */
 export function readPackedValues (packed: Buffer, count: number, asBuffer: boolean): Array<string | Buffer | undefined> {
   const values = new Array<string | Buffer | undefined>(count)
+  // Read once: packed.buffer costs a call into V8's runtime each time.
+  const memory = packed.buffer
+  const start = packed.byteOffset
   let offset = 0
   for (let i = 0; i < count; i++) {
     const size = packed.readUInt32LE(offset)
@@ -91,7 +94,7 @@ export function readPackedValues (packed: Buffer, count: number, asBuffer: boole
       continue
     }
     values[i] = asBuffer
-      ? Buffer.from(packed.buffer, packed.byteOffset + offset, size)
+      ? Buffer.from(memory, start + offset, size)
       : packed.toString('utf8', offset, offset + size)
     offset += size
   }
