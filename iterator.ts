@@ -1,3 +1,5 @@
+// Imported: the global Buffer is a getter, called at every use.
+import { Buffer } from 'buffer'
 import { AbstractIterator, AbstractKeyIterator, AbstractValueIterator } from 'abstract-level'
 import type { AbstractIteratorOptions, AbstractKeyIteratorOptions, AbstractValueIteratorOptions } from 'abstract-level'
 import ModuleError = require('module-error')

@@ -1,4 +1,5 @@
 import ModuleError = require('module-error')
+import { Buffer } from 'buffer'
 import type { KeyPart } from './options'
 
 /** A key of a database with a keySchema: its parts, in order. */

@@ -1,4 +1,5 @@
 import path = require('path')
+import { Buffer } from 'buffer'
 import ModuleError = require('module-error')
 
 // The native binding's interface (binding/*.cc). Keys, values and bounds

@@ -7,6 +7,8 @@
 // Larger fields, and anything that is not a string or a Uint8Array (which the
 // binding then refuses with a TypeError), go in the array.
 
+import { Buffer } from 'buffer'
+
 // A frame: flags, the key's size, the value's size, then the fields copied.
 const FRAME_PUT = 1 << 0
 const FRAME_KEY_INLINE = 1 << 1

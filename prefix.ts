@@ -1,3 +1,4 @@
+import { Buffer } from 'buffer'
 import type { AbstractLevel } from 'abstract-level'
 import type { Bytes } from './native'
 

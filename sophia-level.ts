@@ -1,3 +1,4 @@
+import { Buffer } from 'buffer'
 import { AbstractLevel } from 'abstract-level'
 import type {
   AbstractBatchOperation,

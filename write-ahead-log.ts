@@ -120,6 +120,7 @@
 // database's lock: call them only while no Sophia environment is open on the
 // directory.
 
+import { Buffer } from 'buffer'
 import * as fs from 'fs'
 import * as path from 'path'
 
