@@ -1,9 +1,10 @@
 /*
  * What the C programs that test our patches (checkpoint.c, gc_snapshot.c,
  * batch_read.c for patch 0006, prefetch.c for 0007, compaction_routing.c
- * for 0008, string_compare.c for 0009) share: checks, timing, failing on
- * Sophia errors, running Sophia's configuration functions and reading its
- * statistics, the keys and values they write, and seeded random numbers.
+ * for 0008, string_compare.c for 0009, ordered_walk.c for 0010) share:
+ * checks, timing, failing on Sophia errors, running Sophia's configuration
+ * functions and reading its statistics, the keys and values they write, and
+ * seeded random numbers.
  */
 #ifndef MAINTENANCE_HARNESS_H
 #define MAINTENANCE_HARNESS_H
