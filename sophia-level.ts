@@ -27,7 +27,7 @@ import type { EnvironmentLink } from './internal'
 import { KEYS_ONLY, SophiaIterator, SophiaKeyIterator, SophiaValueIterator, openNativeIterator } from './iterator'
 import type { NativeDatabase, NativeRangeOptions } from './iterator'
 import { NativeEnvironmentClass, readPackedValues } from './native'
-import { withPacker } from './packed-batch'
+import { prefetchFields, withPacker } from './packed-batch'
 import type { BatchPacker } from './packed-batch'
 import type { Bytes, NativeEnvironment, NativeSnapshot, NativeTransaction } from './native'
 import { SophiaSnapshot } from './snapshot'
@@ -309,6 +309,7 @@ export class SophiaLevel<KDefault = string, VDefault = string>
     }
     const keyEncoding = this.keyEncoding()
     const valueEncoding = this.valueEncoding()
+    prefetchFields(operations)
     return withPacker((packer) => {
       try {
         for (const operation of operations) {
@@ -334,6 +335,7 @@ export class SophiaLevel<KDefault = string, VDefault = string>
   }
 
   async _batch (operations: BatchOperation[], options: WriteOptions): Promise<void> {
+    prefetchFields(operations)
     await withPacker((packer) => {
       for (const operation of operations) {
         if (operation.type === 'put') packer.put(operation.key, operation.value)
