@@ -765,9 +765,9 @@ bool Environment::ReadKeys(const Napi::CallbackInfo& info, Answer answer) {
 // Every key's document is made first, then Sophia descends its in-memory
 // indexes to 64 keys at once (sp_prefetch, patches/0007), so that the cache
 // misses of one descent overlap those of the others; the reads of those
-// keys follow while their paths are cached, then the next 64. Multi-part keys are read one at a
-// time instead: their documents point at decoded parts that the next key
-// overwrites.
+// keys follow while their paths are cached, then the next 64. Multi-part
+// keys are read one at a time instead: their documents point at decoded
+// parts that the next key overwrites.
 template <typename Answer>
 bool Environment::ReadPrefetched(Napi::Env env, void* db, Napi::Array keys, ReadView* view, Answer answer) {
   uint32_t length = keys.Length();
