@@ -126,6 +126,30 @@ async function warmUp (backend, warmup, root, timed) {
   }
 }
 
+/**
+ * One measured run of the suite on `backend`, with the event-loop stall
+ * monitor running (and the native-call timer, `timed`, if not null).
+ * Returns { results, stall }.
+ */
+async function measureBackend (backend, dataset, root, timed) {
+  if (typeof global.gc === 'function') global.gc()
+  await sleep(200)
+  const stall = new StallMonitor().start()
+  // runSuite names each workload to one monitor; tell both.
+  const monitor = timed === null
+    ? stall
+    : { enter: (workload) => { stall.enter(workload); timed.enter(workload) } }
+  if (timed !== null) timed.start()
+  let results
+  try {
+    results = await runSuite({ backend, dataset, root, monitor, log })
+  } finally {
+    stall.stop()
+    if (timed !== null) timed.stop()
+  }
+  return { results, stall: stall.result() }
+}
+
 async function main () {
   const options = parseOptions(process.argv.slice(2))
   if (options.help) {
@@ -169,23 +193,10 @@ async function main () {
     for (const backend of BACKENDS) {
       const timed = nativeCalls !== null && backend.name === 'sophia-level' ? nativeCalls : null
       if (round === 0) await warmUp(backend, warmup, path.join(root, 'warmup'), timed)
-      if (typeof global.gc === 'function') global.gc()
-      await sleep(200)
       log(`${backend.name}: ${n} keys, round ${round + 1} of ${options.rounds}`)
-      const stall = new StallMonitor().start()
-      // runSuite names each workload to one monitor; tell both.
-      const monitor = timed === null
-        ? stall
-        : { enter: (workload) => { stall.enter(workload); timed.enter(workload) } }
-      if (timed !== null) timed.start()
-      try {
-        rounds[backend.name].push(await runSuite({ backend, dataset, root, monitor, log }))
-      } finally {
-        stall.stop()
-        if (timed !== null) timed.stop()
-      }
-      const worst = stall.result()
-      if (stalls[backend.name] === undefined || worst.maxMs > stalls[backend.name].maxMs) stalls[backend.name] = worst
+      const { results, stall } = await measureBackend(backend, dataset, root, timed)
+      rounds[backend.name].push(results)
+      if (stalls[backend.name] === undefined || stall.maxMs > stalls[backend.name].maxMs) stalls[backend.name] = stall
     }
     if (baseline !== null && nativeError === null) {
       log(`native C: ${n} keys, round ${round + 1} of ${options.rounds}`)
