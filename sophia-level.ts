@@ -309,9 +309,9 @@ export class SophiaLevel<KDefault = string, VDefault = string>
     }
     const keyEncoding = this.keyEncoding()
     const valueEncoding = this.valueEncoding()
-    prefetchFields(operations)
     return withPacker((packer) => {
       try {
+        prefetchFields(operations)
         for (const operation of operations) {
           if (typeof operation !== 'object' || operation === null || operation.sublevel != null ||
               operation.keyEncoding !== undefined || operation.valueEncoding !== undefined || operation.key == null) {
@@ -335,8 +335,8 @@ export class SophiaLevel<KDefault = string, VDefault = string>
   }
 
   async _batch (operations: BatchOperation[], options: WriteOptions): Promise<void> {
-    prefetchFields(operations)
     await withPacker((packer) => {
+      prefetchFields(operations)
       for (const operation of operations) {
         if (operation.type === 'put') packer.put(operation.key, operation.value)
         else packer.del(operation.key)

@@ -225,3 +225,23 @@ test('an encoding that writes a batch while another is being packed', async func
   t.same((await db.keys().all()).filter((key) => !key.startsWith('inner')), [], 'none of its writes stored')
   t.is((await db.keys().all()).length, 100, 'the inner batch stored')
 })
+
+test('an operation whose key getter throws: the batch rejects, nothing is written', async function (t) {
+  const db = openDb(t)
+  await db.open()
+  const operations = [
+    { type: 'put', key: Buffer.from('a'), value: Buffer.from('1') },
+    {
+      type: 'put',
+      get key () { throw new Error('getter failed') },
+      value: Buffer.from('2')
+    }
+  ]
+  let returned
+  t.doesNotThrow(() => { returned = db.batch(operations) }, 'batch() does not throw')
+  const err = await returned.then(() => null, (err) => err)
+  t.is(err?.message, 'getter failed', 'its promise rejects with the getter\'s error')
+  t.same(await db.keys().all(), [], 'nothing written')
+  await db.put(Buffer.from('b'), Buffer.from('3'))
+  t.same((await db.get(Buffer.from('b'))).toString(), '3', 'the database still works')
+})
