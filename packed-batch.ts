@@ -127,12 +127,14 @@ function writeSize (frames: Buffer, at: number, size: number): void {
 let prefetchSink = 0
 
 /**
- * Reads the first byte of every Uint8Array key and the first and last byte
- * of every Uint8Array value of `operations`, in a loop that does nothing
- * else. A caller's keys and values are often not in the CPU cache: read
- * here, their cache misses overlap, where the copies into the frames, one
- * operation after the other, would wait for each in turn (batches of 1000
- * random keys: 1.08x).
+ * Reads the first byte of every Uint8Array key and the first, middle and
+ * last byte of every Uint8Array value of `operations` (every cache line of
+ * a value of up to 128 bytes), in a loop that does nothing else. A caller's
+ * keys and values are often not in the CPU cache: read here, their cache
+ * misses overlap, where the copies into the frames, one operation after the
+ * other, would wait for each in turn (batches of 1000 random keys: 1.10x).
+ * A loop over the lines of longer values cost more than it saved, on
+ * batches of 100-byte values (0.96x).
  */
 export function prefetchFields (operations: readonly unknown[]): void {
   let sum = 0
@@ -141,7 +143,7 @@ export function prefetchFields (operations: readonly unknown[]): void {
     if (typeof operation !== 'object' || operation === null) continue
     const { key, value } = operation as { key?: unknown, value?: unknown }
     if (key instanceof Uint8Array && key.length > 0) sum += key[0]
-    if (value instanceof Uint8Array && value.length > 0) sum += value[0] + value[value.length - 1]
+    if (value instanceof Uint8Array && value.length > 0) sum += value[0] + value[value.length >>> 1] + value[value.length - 1]
   }
   prefetchSink ^= sum
 }
