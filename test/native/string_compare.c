@@ -1,15 +1,16 @@
 /*
  * Checks our patch 0009 (keys compared eight bytes at a time): it must order
  * strings exactly as upstream's memcmp() did. Built with Sophia's source
- * included, so that it can call sf_cmpstring() and sf_compare() directly:
- * against a reference comparison, on every pair of short strings over a
- * small alphabet chosen for its edge bytes (0x00, 0x7f, 0x80, 0xff), on
- * random pairs that share long prefixes and differ anywhere in the words,
- * and on pairs at unaligned addresses. Then through the API: random keys of
- * 1 to 40 bytes, half of them in node files after a checkpoint, come back
- * in order from cursors (forward and back), each is found by sp_get, and
- * keys never written are not; the same for keys of a u32 part and a string
- * part. Prints "ok: ..." or "FAILED: ..." per check.
+ * included, so that it can call sf_cmpstring() directly: against a
+ * reference comparison, on every pair of short strings over a small
+ * alphabet chosen for its edge bytes (0x00, 0x7f, 0x80, 0xff), on random
+ * pairs that share long prefixes and differ anywhere in the words, and on
+ * pairs at unaligned addresses. Then through the API: random keys of 1 to
+ * 40 bytes, in node files after a checkpoint and half of them written again
+ * in memory, come back in order from cursors (forward and back), each is
+ * found by sp_get, and keys next to them never written are not; keys of a
+ * u32 part and a string part come back in order. Prints "ok: ..." or
+ * "FAILED: ..." per check.
  *
  *   string_compare <directory>
  */
