@@ -67,6 +67,20 @@ static long long stat_of(void *env, const char *db, const char *name) {
   return sp_getint(env, path);
 }
 
+/* Declares database `name` with keys of two parts, a u32 "a" and then a
+ * string "b", and a string value. */
+static void declare_two_part_db(void *env, const char *name) {
+  static const char *fields[][2] = { { "a", "u32,key(0)" }, { "b", "string,key(1)" }, { "value", "string" } };
+  char scheme[128], field[160];
+  sp_setstring(env, "db", name, 0);
+  snprintf(scheme, sizeof scheme, "db.%s.scheme", name);
+  for (int i = 0; i < 3; i++) {
+    sp_setstring(env, scheme, fields[i][0], 0);
+    snprintf(field, sizeof field, "%s.%s", scheme, fields[i][0]);
+    sp_setstring(env, field, fields[i][1], 0);
+  }
+}
+
 static void key_of(char *key, int i) { snprintf(key, 16, "key%06d", i); }
 
 /* Value of key #i as written by write number `generation`. */

@@ -291,13 +291,7 @@ int main(int argc, char **argv) {
   /* Small nodes, so that the data spans many of them once flushed. */
   sp_setint(env, "db.main.compaction.node_size", 64 * 1024);
   sp_setint(env, "db.main.compaction.page_size", 4 * 1024);
-  sp_setstring(env, "db", "pairs", 0);
-  sp_setstring(env, "db.pairs.scheme", "a", 0);
-  sp_setstring(env, "db.pairs.scheme.a", "u32,key(0)", 0);
-  sp_setstring(env, "db.pairs.scheme", "b", 0);
-  sp_setstring(env, "db.pairs.scheme.b", "string,key(1)", 0);
-  sp_setstring(env, "db.pairs.scheme", "value", 0);
-  sp_setstring(env, "db.pairs.scheme.value", "string", 0);
+  declare_two_part_db(env, "pairs");
   sp_setstring(env, "db", "timed", 0);
   void *db = sp_getobject(env, "db.main");
   void *pairs = sp_getobject(env, "db.pairs");

@@ -310,11 +310,7 @@ int main(int argc, char **argv) {
   sp_setstring(env, "db", "strings", 0);
   sp_setint(env, "db.strings.compaction.node_size", 64 * 1024);
   sp_setint(env, "db.strings.compaction.page_size", 4 * 1024);
-  sp_setstring(env, "db", "pairs", 0);
-  sp_setstring(env, "db.pairs.scheme", "a", 0);
-  sp_setstring(env, "db.pairs.scheme.a", "u32,key(0)", 0);
-  sp_setstring(env, "db.pairs.scheme", "b", 0);
-  sp_setstring(env, "db.pairs.scheme.b", "string,key(1)", 0);
+  declare_two_part_db(env, "pairs");
   if (sp_open(env) != 0) die(env, "sp_open");
   check_through_api(env, sp_getobject(env, "db.strings"));
   check_two_parts(env, sp_getobject(env, "db.pairs"));
